@@ -1,0 +1,132 @@
+// Builds the Express app from its dependencies. Never listens (see server.ts).
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import express, { type Express } from "express";
+import { pinoHttp } from "pino-http";
+import type { AppService } from "./apps/app-service.js";
+import { challengeRoutes } from "./challenges/challenge-routes.js";
+import { dashboardRoutes } from "./dashboard/dashboard-routes.js";
+import type { DashboardService } from "./dashboard/dashboard-service.js";
+import { demoRoutes } from "./demo/demo-routes.js";
+import type { DemoService } from "./demo/demo-service.js";
+import type { ChallengeService } from "./challenges/challenge-service.js";
+import { safePath, type Logger } from "./http/logger.js";
+import { requestDeadline } from "./http/deadline.js";
+import type { Metrics } from "./http/metrics.js";
+import { problemHandler, sendProblem } from "./http/problem.js";
+import { inboundRoutes } from "./inbound/inbound-routes.js";
+import { openApiRoutes } from "./openapi/openapi-routes.js";
+import type { InboundService } from "./inbound/inbound-service.js";
+import type { LimitsService } from "./limits/limits-service.js";
+import type { Clock } from "./shared/clock.js";
+import { safeEqual } from "./shared/crypto.js";
+import { AppError } from "./shared/errors.js";
+import { webAssets } from "./web/web.js";
+
+const ERRORS_DOC = readFileSync(fileURLToPath(new URL("../docs/errors.md", import.meta.url)), "utf8");
+
+export type AppDeps = {
+  logger: Logger;
+  clock: Clock;
+  apps: AppService;
+  challenges: ChallengeService;
+  inbound: InboundService;
+  limits: LimitsService;
+  publicBaseUrl: string;
+  trustProxy: boolean | number | string[];
+  /** Readiness: database reachable and migrations applied. */
+  isReady: () => Promise<boolean>;
+  /** Aborted when the service shuts down: long-polls answer, event streams end. */
+  shutdown: AbortSignal;
+  metrics: Metrics;
+  /** Bearer tokens that /metrics requires; public when empty. */
+  metricsTokens: readonly string[];
+  /** Deadline of a request (long-polls get their wait on top; streams have none). */
+  requestTimeoutMs: number;
+  /** The demo page at `/` and its /demo/ routes; absent when DEMO_ENABLED is off. */
+  demo?: DemoService;
+  /** The dashboard (`/dashboard`, `/v1/admin/stats`); it answers 404 without admin tokens. */
+  dashboard?: DashboardService;
+  /** Bearer tokens of the dashboard (ADMIN_TOKEN). */
+  adminTokens?: readonly string[];
+};
+
+export function buildApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", deps.trustProxy);
+  app.set("query parser", "simple");
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers["x-request-id"];
+        const id = typeof incoming === "string" && /^[\w.-]{8,64}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader("X-Request-Id", id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "info" : "debug"),
+      // pino-http logs requests with its own serializers: replace them, so no query string (GET
+      // webhooks carry numbers and texts there), no path token and no header reaches the log.
+      serializers: {
+        req: (req: { id?: string; method?: string; url?: string }) => ({ id: req.id, method: req.method, path: safePath(req.url) }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(deps.metrics.middleware);
+  app.use(
+    requestDeadline({
+      ms: deps.requestTimeoutMs,
+      extraMs: (req) =>
+        req.path.endsWith("/events") ? Number.POSITIVE_INFINITY : Math.min(30, Number(req.query.waitSeconds) || 0) * 1000,
+      onTimeout: (req, res, error) => {
+        deps.logger.warn({ requestId: (req as { id?: string }).id, path: safePath(req.originalUrl) }, "request deadline passed; answering 503");
+        sendProblem(res, error, (req as { id?: string }).id, deps.publicBaseUrl);
+      },
+    }),
+  );
+  app.use((_req, res, next) => {
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    next();
+  });
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const ready = await deps.isReady().catch(() => false);
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unavailable" });
+  });
+
+  app.get("/metrics", async (req, res) => {
+    if (deps.metricsTokens.length > 0) {
+      const presented = /^Bearer\s+(\S+)$/i.exec(req.get("authorization") ?? "")?.[1] ?? "";
+      if (!deps.metricsTokens.some((t) => safeEqual(t, presented))) {
+        throw new AppError("UNAUTHENTICATED", "/metrics needs Authorization: Bearer <METRICS_TOKEN>");
+      }
+    }
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.get("/docs/errors", (_req, res) => {
+    res.type("text/markdown; charset=utf-8").send(ERRORS_DOC);
+  });
+  // GET /openapi.json and the interactive reference at GET /docs (src/openapi/).
+  app.use(openApiRoutes({ publicBaseUrl: deps.publicBaseUrl }));
+
+  app.use("/v1/challenges", challengeRoutes({ challenges: deps.challenges, apps: deps.apps, limits: deps.limits, shutdown: deps.shutdown }));
+  app.use("/v1/inbound", inboundRoutes({ inbound: deps.inbound, publicBaseUrl: deps.publicBaseUrl, clock: deps.clock }));
+  // Web pages (src/web/): the demo, the dashboard, and their CSS/JS files.
+  app.use(webAssets());
+  if (deps.demo) app.use(demoRoutes({ demo: deps.demo }));
+  if (deps.dashboard) app.use(dashboardRoutes({ dashboard: deps.dashboard, adminTokens: deps.adminTokens ?? [] }));
+
+  app.use((req, _res, next) => {
+    next(new AppError("NOT_FOUND", `No route ${req.method} ${req.path.slice(0, 100)}`));
+  });
+  app.use(problemHandler(deps.logger, deps.publicBaseUrl));
+  return app;
+}

@@ -1,0 +1,250 @@
+// Persistence of apps, their keys and virtual numbers. The only module of this feature that
+// touches Prisma; it returns plain domain objects.
+import type { PrismaClient } from "../generated/prisma/client.js";
+import { Prisma } from "../generated/prisma/client.js";
+import type { CodeAlphabet } from "../challenges/code-policy.js";
+import type { Sealer } from "../shared/crypto.js";
+import type { KeyKind } from "./keys.js";
+
+export type AppPolicy = {
+  rateLimitPhonePerHour: number | null;
+  rateLimitPublishableKeyPerMinute: number | null;
+  rateLimitSecretKeyPerMinute: number | null;
+  codeLength: number;
+  codeAlphabet: CodeAlphabet;
+  codeTtlSeconds: number;
+  maxAttempts: number;
+  lowAssurance: boolean;
+  lockoutSeconds: number;
+  allowedCountries: string[];
+  defaultLocale: string;
+};
+
+export type AppRecord = AppPolicy & {
+  id: string;
+  name: string;
+  createdAt: Date;
+  callbackUrl: string | null;
+  numbers: { id: string; e164: string; provider: string }[];
+};
+
+export type NewApp = AppPolicy & {
+  id: string;
+  name: string;
+  callbackUrl: string | null;
+  callbackSecret: string | null;
+  numbers: { id: string; e164: string; provider: string }[];
+  keys: { id: string; kind: KeyKind; hash: string; hint: string }[];
+};
+
+export type KeyOwner = { keyId: string; appId: string; kind: KeyKind; keyHash: string };
+
+export type NumberOwner = { numberId: string; appId: string; provider: string; e164: string; policy: AppPolicy };
+
+export class NumberTakenError extends Error {
+  constructor(readonly e164: string) {
+    super(`The number ${e164} already belongs to an app`);
+  }
+}
+
+/** A virtual number that stored challenges still name (their foreign key restricts its deletion). */
+export class NumberInUseError extends Error {
+  constructor(readonly challenges: number) {
+    super(`The number is named by ${challenges} stored challenges`);
+  }
+}
+
+const policySelect = {
+  rateLimitPhonePerHour: true,
+  rateLimitPublishableKeyPerMinute: true,
+  rateLimitSecretKeyPerMinute: true,
+  codeLength: true,
+  codeAlphabet: true,
+  codeTtlSeconds: true,
+  maxAttempts: true,
+  lowAssurance: true,
+  lockoutSeconds: true,
+  allowedCountries: true,
+  defaultLocale: true,
+} as const satisfies Prisma.AppSelect;
+
+const appSelect = {
+  id: true,
+  name: true,
+  createdAt: true,
+  ...policySelect,
+  callbackUrl: true,
+  virtualNumbers: { select: { id: true, e164: true, provider: true }, orderBy: { createdAt: "asc" } },
+} as const satisfies Prisma.AppSelect;
+
+type AppRow = Prisma.AppGetPayload<{ select: typeof appSelect }>;
+
+function toAppRecord(row: AppRow): AppRecord {
+  const { virtualNumbers, codeAlphabet, ...rest } = row;
+  return { ...rest, codeAlphabet: codeAlphabet as CodeAlphabet, numbers: virtualNumbers };
+}
+
+export function toPolicy(row: AppPolicy): AppPolicy {
+  return {
+    rateLimitPhonePerHour: row.rateLimitPhonePerHour,
+    rateLimitPublishableKeyPerMinute: row.rateLimitPublishableKeyPerMinute,
+    rateLimitSecretKeyPerMinute: row.rateLimitSecretKeyPerMinute,
+    codeLength: row.codeLength,
+    codeAlphabet: row.codeAlphabet,
+    codeTtlSeconds: row.codeTtlSeconds,
+    maxAttempts: row.maxAttempts,
+    lowAssurance: row.lowAssurance,
+    lockoutSeconds: row.lockoutSeconds,
+    allowedCountries: row.allowedCountries,
+    defaultLocale: row.defaultLocale,
+  };
+}
+
+/**
+ * Callback signing secrets are stored sealed (see `createSealer`): they sign requests to the app's
+ * backend, so a database dump must not be enough to forge them.
+ */
+export function createAppRepository(prisma: PrismaClient, options: { secretSealer: Pick<Sealer, "seal"> }) {
+  const seal = (secret: string | null) => (secret === null ? null : options.secretSealer.seal(secret));
+  return {
+    async create(app: NewApp): Promise<AppRecord> {
+      try {
+        const row = await prisma.app.create({
+          data: {
+            id: app.id,
+            name: app.name,
+            codeLength: app.codeLength,
+            codeAlphabet: app.codeAlphabet,
+            codeTtlSeconds: app.codeTtlSeconds,
+            maxAttempts: app.maxAttempts,
+            lowAssurance: app.lowAssurance,
+            lockoutSeconds: app.lockoutSeconds,
+            allowedCountries: app.allowedCountries,
+            defaultLocale: app.defaultLocale,
+            rateLimitPhonePerHour: app.rateLimitPhonePerHour,
+            rateLimitPublishableKeyPerMinute: app.rateLimitPublishableKeyPerMinute,
+            rateLimitSecretKeyPerMinute: app.rateLimitSecretKeyPerMinute,
+            callbackUrl: app.callbackUrl,
+            callbackSecret: seal(app.callbackSecret),
+            virtualNumbers: { create: app.numbers },
+            keys: { create: app.keys.map((k) => ({ id: k.id, kind: k.kind, keyHash: k.hash, hint: k.hint })) },
+          },
+          select: appSelect,
+        });
+        return toAppRecord(row);
+      } catch (error) {
+        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+          throw new NumberTakenError(app.numbers.map((n) => n.e164).join(", "));
+        }
+        throw error;
+      }
+    },
+
+    async findById(id: string): Promise<AppRecord | undefined> {
+      const row = await prisma.app.findUnique({ where: { id }, select: appSelect });
+      return row ? toAppRecord(row) : undefined;
+    },
+
+    async list(): Promise<AppRecord[]> {
+      const rows = await prisma.app.findMany({ select: appSelect, orderBy: { createdAt: "asc" } });
+      return rows.map(toAppRecord);
+    },
+
+    async findLimits(appId: string): Promise<Pick<AppPolicy, "rateLimitPublishableKeyPerMinute" | "rateLimitSecretKeyPerMinute"> | undefined> {
+      return (
+        (await prisma.app.findUnique({
+          where: { id: appId },
+          select: { rateLimitPublishableKeyPerMinute: true, rateLimitSecretKeyPerMinute: true },
+        })) ?? undefined
+      );
+    },
+
+    async findActiveKey(hash: string): Promise<KeyOwner | undefined> {
+      const row = await prisma.apiKey.findUnique({
+        where: { keyHash: hash },
+        select: { id: true, appId: true, kind: true, revokedAt: true, keyHash: true },
+      });
+      if (!row || row.revokedAt) return undefined;
+      return { keyId: row.id, appId: row.appId, kind: row.kind, keyHash: row.keyHash };
+    },
+
+    /** Writes the given policy fields only; undefined when there is no such app. */
+    async updatePolicy(appId: string, changes: Partial<AppPolicy>): Promise<AppRecord | undefined> {
+      const { count } = await prisma.app.updateMany({ where: { id: appId }, data: changes });
+      return count === 0 ? undefined : this.findById(appId);
+    },
+
+    /** Sets the callback URL; `secret` undefined keeps the current secret, null clears it. */
+    async setCallback(appId: string, url: string | null, secret: string | null | undefined): Promise<AppRecord | undefined> {
+      const { count } = await prisma.app.updateMany({
+        where: { id: appId },
+        data: { callbackUrl: url, ...(secret !== undefined ? { callbackSecret: seal(secret) } : {}) },
+      });
+      return count === 0 ? undefined : this.findById(appId);
+    },
+
+    async hasCallbackSecret(appId: string): Promise<boolean> {
+      const row = await prisma.app.findUnique({ where: { id: appId }, select: { callbackSecret: true } });
+      return Boolean(row?.callbackSecret);
+    },
+
+    async addNumber(appId: string, number: { id: string; e164: string; provider: string }): Promise<AppRecord> {
+      try {
+        await prisma.virtualNumber.create({ data: { ...number, appId } });
+      } catch (error) {
+        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") throw new NumberTakenError(number.e164);
+        throw error;
+      }
+      return (await this.findById(appId))!;
+    },
+
+    /** Deletes one of the app's numbers; NumberInUseError while challenges name it. */
+    async removeNumber(appId: string, numberId: string): Promise<AppRecord> {
+      const inUse = await prisma.challenge.count({ where: { virtualNumberId: numberId } });
+      if (inUse > 0) throw new NumberInUseError(inUse);
+      try {
+        await prisma.virtualNumber.deleteMany({ where: { id: numberId, appId } });
+      } catch (error) {
+        // A challenge created since the count: the foreign key refuses the deletion.
+        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2003") {
+          throw new NumberInUseError(await prisma.challenge.count({ where: { virtualNumberId: numberId } }));
+        }
+        throw error;
+      }
+      return (await this.findById(appId))!;
+    },
+
+    /** Adds a new key of `kind`; when `revokeOthers`, the app's other active keys of that kind stop working. */
+    async addKey(appId: string, key: { id: string; kind: KeyKind; hash: string; hint: string }, revokeOthers: boolean, now: Date) {
+      await prisma.$transaction([
+        ...(revokeOthers
+          ? [prisma.apiKey.updateMany({ where: { appId, kind: key.kind, revokedAt: null }, data: { revokedAt: now } })]
+          : []),
+        prisma.apiKey.create({ data: { id: key.id, appId, kind: key.kind, keyHash: key.hash, hint: key.hint } }),
+      ]);
+    },
+
+    async findNumber(e164: string): Promise<NumberOwner | undefined> {
+      const row = await prisma.virtualNumber.findUnique({
+        where: { e164 },
+        select: {
+          id: true,
+          appId: true,
+          provider: true,
+          e164: true,
+          app: { select: policySelect },
+        },
+      });
+      if (!row) return undefined;
+      return {
+        numberId: row.id,
+        appId: row.appId,
+        provider: row.provider,
+        e164: row.e164,
+        policy: toPolicy({ ...row.app, codeAlphabet: row.app.codeAlphabet as CodeAlphabet }),
+      };
+    },
+  };
+}
+
+export type AppRepository = ReturnType<typeof createAppRepository>;

@@ -1,0 +1,284 @@
+// Apps (tenants): creation with their first keys and numbers, changes to their policy, callback
+// and numbers, key rotation, and authentication of presented API keys.
+import { randomBytes } from "node:crypto";
+import { checkCallbackUrl } from "../callbacks/callback-url.js";
+import { validateCodePolicy, type CodeAlphabet } from "../challenges/code-policy.js";
+import { normalizeSender } from "../challenges/phone.js";
+import { isLocale, resolveLocale, SUPPORTED_LOCALES } from "../challenges/sms-text.js";
+import type { Clock } from "../shared/clock.js";
+import { randomId, safeEqual } from "../shared/crypto.js";
+import { AppError, type FieldError } from "../shared/errors.js";
+import { NumberInUseError, NumberTakenError, toPolicy, type AppPolicy, type AppRecord, type AppRepository } from "./app-repository.js";
+import { generateKey, hashKey, keyKindOf, type KeyKind } from "./keys.js";
+
+export type CreateAppInput = {
+  name: string;
+  numbers: { number: string; provider?: string }[];
+  callbackUrl?: string;
+  codeLength?: number;
+  codeAlphabet?: CodeAlphabet;
+  codeTtlSeconds?: number;
+  maxAttempts?: number;
+  lowAssurance?: boolean;
+  lockoutSeconds?: number;
+  allowedCountries?: string[];
+  defaultLocale?: string;
+  rateLimitPhonePerHour?: number;
+  rateLimitPublishableKeyPerMinute?: number;
+  rateLimitSecretKeyPerMinute?: number;
+};
+
+export type CreatedApp = {
+  app: AppRecord;
+  secretKey: string;
+  publishableKey: string;
+  callbackSecret?: string;
+};
+
+export type Principal = { appId: string; kind: KeyKind; keyId: string };
+
+/** Changes of `updatePolicy`: a field left out keeps its value; a rate limit set to null goes back to the service-wide default. */
+export type PolicyChanges = {
+  codeLength?: number;
+  codeAlphabet?: CodeAlphabet;
+  codeTtlSeconds?: number;
+  maxAttempts?: number;
+  lowAssurance?: boolean;
+  lockoutSeconds?: number;
+  allowedCountries?: string[];
+  defaultLocale?: string;
+  rateLimitPhonePerHour?: number | null;
+  rateLimitPublishableKeyPerMinute?: number | null;
+  rateLimitSecretKeyPerMinute?: number | null;
+};
+
+/** A callback signing secret: `whsec_` + 256 random bits in base64 (Standard Webhooks' format). */
+const newCallbackSecret = () => `whsec_${randomBytes(32).toString("base64")}`;
+
+const normalizeCountries = (countries: string[]) => countries.map((c) => c.trim().toUpperCase());
+
+/**
+ * What is wrong with a whole policy, by the field names of the input (`codeLength`…). The same rules
+ * for a new app and for a changed one. `defaultLocale` is checked as given (a language tag).
+ */
+function checkPolicy(policy: AppPolicy): FieldError[] {
+  const errors: FieldError[] = [];
+  // The policy validator speaks of length/ttlSeconds/…; report the names this input uses.
+  const inputField: Record<string, string> = { length: "codeLength", alphabet: "codeAlphabet", ttlSeconds: "codeTtlSeconds" };
+  const code = {
+    length: policy.codeLength,
+    alphabet: policy.codeAlphabet,
+    ttlSeconds: policy.codeTtlSeconds,
+    maxAttempts: policy.maxAttempts,
+    lowAssurance: policy.lowAssurance,
+  };
+  errors.push(...validateCodePolicy(code).map((e) => ({ ...e, field: inputField[e.field] ?? e.field })));
+  if (!Number.isInteger(policy.lockoutSeconds) || policy.lockoutSeconds < 60 || policy.lockoutSeconds > 86_400) {
+    errors.push({ field: "lockoutSeconds", message: "must be an integer from 60 to 86400" });
+  }
+  for (const c of policy.allowedCountries) {
+    if (!/^[A-Z]{2}$/.test(c)) errors.push({ field: "allowedCountries", message: `"${c}" is not an ISO 3166 alpha-2 code` });
+  }
+  for (const key of ["rateLimitPhonePerHour", "rateLimitPublishableKeyPerMinute", "rateLimitSecretKeyPerMinute"] as const) {
+    const v = policy[key];
+    if (v !== null && (!Number.isInteger(v) || v < 1 || v > 10_000_000)) {
+      errors.push({ field: key, message: "must be a whole number from 1 to 10000000" });
+    }
+  }
+  const language = policy.defaultLocale.trim().split(/[-_]/)[0]?.toLowerCase() ?? "";
+  if (!isLocale(language)) errors.push({ field: "defaultLocale", message: `must be one of ${SUPPORTED_LOCALES.join(", ")}` });
+  return errors;
+}
+
+export type AppServiceDeps = {
+  repository: AppRepository;
+  clock: Clock;
+  providers: readonly string[];
+  defaults: { codeLength: number; ttlSeconds: number; maxAttempts: number; lockoutSeconds: number };
+  allowPrivateCallbacks?: boolean;
+};
+
+export function createAppService(deps: AppServiceDeps) {
+  const { repository, clock } = deps;
+
+  return {
+    async create(input: CreateAppInput): Promise<CreatedApp> {
+      const errors: FieldError[] = [];
+      const name = input.name.trim();
+      if (name.length < 1 || name.length > 80) errors.push({ field: "name", message: "must have 1 to 80 characters" });
+      if (input.numbers.length === 0) errors.push({ field: "number", message: "at least one virtual number is required" });
+      const numbers = input.numbers.map((n, i) => {
+        const parsed = normalizeSender(n.number);
+        if (!parsed.ok) errors.push({ field: `numbers[${i}]`, message: `not a valid E.164 number (${parsed.reason})` });
+        const provider = n.provider ?? "generic";
+        if (!deps.providers.includes(provider)) {
+          errors.push({ field: `numbers[${i}].provider`, message: `unknown provider; one of: ${deps.providers.join(", ")}` });
+        }
+        return { id: randomId("num"), e164: parsed.ok ? parsed.e164 : "", provider };
+      });
+      const policy: AppPolicy = {
+        codeLength: input.codeLength ?? deps.defaults.codeLength,
+        codeAlphabet: input.codeAlphabet ?? "numeric",
+        codeTtlSeconds: input.codeTtlSeconds ?? deps.defaults.ttlSeconds,
+        maxAttempts: input.maxAttempts ?? deps.defaults.maxAttempts,
+        lowAssurance: input.lowAssurance ?? false,
+        lockoutSeconds: input.lockoutSeconds ?? deps.defaults.lockoutSeconds,
+        allowedCountries: normalizeCountries(input.allowedCountries ?? []),
+        defaultLocale: input.defaultLocale ?? "en",
+        rateLimitPhonePerHour: input.rateLimitPhonePerHour ?? null,
+        rateLimitPublishableKeyPerMinute: input.rateLimitPublishableKeyPerMinute ?? null,
+        rateLimitSecretKeyPerMinute: input.rateLimitSecretKeyPerMinute ?? null,
+      };
+      errors.push(...checkPolicy(policy));
+      if (input.callbackUrl !== undefined) {
+        const problem = checkCallbackUrl(input.callbackUrl, { allowPrivateNetworks: deps.allowPrivateCallbacks ?? false });
+        if (problem) errors.push({ field: "callbackUrl", message: problem });
+      }
+      if (errors.length > 0) throw new AppError("VALIDATION_FAILED", "The app settings are not valid", { errors });
+
+      const secret = generateKey("secret");
+      const publishable = generateKey("publishable");
+      const callbackSecret = input.callbackUrl ? newCallbackSecret() : undefined;
+      try {
+        const app = await repository.create({
+          id: randomId("app"),
+          name,
+          ...policy,
+          defaultLocale: resolveLocale(policy.defaultLocale),
+          callbackUrl: input.callbackUrl ?? null,
+          callbackSecret: callbackSecret ?? null,
+          numbers,
+          keys: [secret, publishable].map((k) => ({ id: randomId("key"), kind: k.kind, hash: k.hash, hint: k.hint })),
+        });
+        return {
+          app,
+          secretKey: secret.key,
+          publishableKey: publishable.key,
+          ...(callbackSecret ? { callbackSecret } : {}),
+        };
+      } catch (error) {
+        if (error instanceof NumberTakenError) {
+          throw new AppError("VALIDATION_FAILED", error.message, { errors: [{ field: "number", message: "already belongs to an app" }] });
+        }
+        throw error;
+      }
+    },
+
+    list: () => repository.list(),
+
+    async get(appId: string): Promise<AppRecord> {
+      const app = await repository.findById(appId);
+      if (!app) throw new AppError("NOT_FOUND", `No app ${appId}`);
+      return app;
+    },
+
+    /** Issues a new key; with `revokeOthers` the previous keys of that kind stop working at once. */
+    async rotateKey(appId: string, kind: KeyKind, revokeOthers: boolean): Promise<string> {
+      await this.get(appId);
+      const key = generateKey(kind);
+      await repository.addKey(appId, { id: randomId("key"), kind, hash: key.hash, hint: key.hint }, revokeOthers, clock.now());
+      return key.key;
+    },
+
+    /**
+     * Changes an app's policy: the given fields only, validated together with the rest as at
+     * creation. New challenges follow it; existing ones keep the code, lifetime and attempts they got.
+     */
+    async updatePolicy(appId: string, changes: PolicyChanges): Promise<AppRecord> {
+      const app = await this.get(appId);
+      const given = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<AppPolicy>;
+      if (given.allowedCountries) given.allowedCountries = normalizeCountries(given.allowedCountries);
+      const errors = checkPolicy({ ...toPolicy(app), ...given });
+      if (errors.length > 0) throw new AppError("VALIDATION_FAILED", "The app settings are not valid", { errors });
+      if (given.defaultLocale !== undefined) given.defaultLocale = resolveLocale(given.defaultLocale);
+      // Only the given columns are written, so two changes of different fields do not undo each other.
+      const updated = await repository.updatePolicy(appId, given);
+      if (!updated) throw new AppError("NOT_FOUND", `No app ${appId}`);
+      return updated;
+    },
+
+    /**
+     * Sets the callback URL (checked like at creation, SSRF rules included) with a new signing
+     * secret, which is returned once; with `keepSecret` the current secret stays. `null` removes
+     * the callback: events not yet delivered are then given up.
+     */
+    async setCallback(appId: string, url: string | null, options: { keepSecret?: boolean } = {}): Promise<{ app: AppRecord; callbackSecret?: string }> {
+      await this.get(appId);
+      if (url === null) {
+        const app = await repository.setCallback(appId, null, null);
+        if (!app) throw new AppError("NOT_FOUND", `No app ${appId}`);
+        return { app };
+      }
+      const problem = checkCallbackUrl(url, { allowPrivateNetworks: deps.allowPrivateCallbacks ?? false });
+      if (problem) throw new AppError("VALIDATION_FAILED", "The callback URL is not valid", { errors: [{ field: "callbackUrl", message: problem }] });
+      if (options.keepSecret && !(await repository.hasCallbackSecret(appId))) {
+        throw new AppError("VALIDATION_FAILED", "The app has no callback secret to keep", {
+          errors: [{ field: "callbackSecret", message: "none yet: leave out --keep-secret to issue one" }],
+        });
+      }
+      const callbackSecret = options.keepSecret ? undefined : newCallbackSecret();
+      const app = await repository.setCallback(appId, url, callbackSecret);
+      if (!app) throw new AppError("NOT_FOUND", `No app ${appId}`);
+      return { app, ...(callbackSecret ? { callbackSecret } : {}) };
+    },
+
+    /** Adds a virtual number (E.164) that users of this app may text, through `provider` (default generic). */
+    async addNumber(appId: string, number: string, provider = "generic"): Promise<AppRecord> {
+      await this.get(appId);
+      const errors: FieldError[] = [];
+      const parsed = normalizeSender(number);
+      if (!parsed.ok) errors.push({ field: "number", message: `not a valid E.164 number (${parsed.reason})` });
+      if (!deps.providers.includes(provider)) errors.push({ field: "provider", message: `unknown provider; one of: ${deps.providers.join(", ")}` });
+      if (!parsed.ok || errors.length > 0) throw new AppError("VALIDATION_FAILED", "The number is not valid", { errors });
+      try {
+        return await repository.addNumber(appId, { id: randomId("num"), e164: parsed.e164, provider });
+      } catch (error) {
+        if (error instanceof NumberTakenError) {
+          throw new AppError("VALIDATION_FAILED", error.message, { errors: [{ field: "number", message: "already belongs to an app" }] });
+        }
+        throw error;
+      }
+    },
+
+    /**
+     * Removes one of the app's numbers. Refused for the last one (the app could issue no challenge),
+     * and while stored challenges still name it (they are kept until the retention purge).
+     */
+    async removeNumber(appId: string, number: string): Promise<AppRecord> {
+      const app = await this.get(appId);
+      const parsed = normalizeSender(number);
+      const target = parsed.ok ? app.numbers.find((n) => n.e164 === parsed.e164) : undefined;
+      if (!target) throw new AppError("NOT_FOUND", `The app ${appId} has no number ${number}`);
+      if (app.numbers.length === 1) {
+        throw new AppError("VALIDATION_FAILED", `${target.e164} is the app's only number; add another one first`, {
+          errors: [{ field: "number", message: "an app keeps at least one number" }],
+        });
+      }
+      try {
+        return await repository.removeNumber(appId, target.id);
+      } catch (error) {
+        if (error instanceof NumberInUseError) {
+          throw new AppError(
+            "VALIDATION_FAILED",
+            `${target.e164} is still named by ${error.challenges} stored challenge(s); it can be removed once the retention purge has deleted them`,
+            { errors: [{ field: "number", message: "in use by stored challenges" }] },
+          );
+        }
+        throw error;
+      }
+    },
+
+    /** The app and key kind behind a presented key, or undefined. The look-up is by digest (an
+     *  index search reveals nothing about the key itself); the final comparison is constant-time. */
+    async authenticate(presented: string): Promise<Principal | undefined> {
+      const kind = keyKindOf(presented);
+      if (!kind) return undefined;
+      const hash = hashKey(presented);
+      const owner = await repository.findActiveKey(hash);
+      if (!owner || owner.kind !== kind || !safeEqual(owner.keyHash, hash)) return undefined;
+      return { appId: owner.appId, kind: owner.kind, keyId: owner.keyId };
+    },
+  };
+}
+
+export type AppService = ReturnType<typeof createAppService>;

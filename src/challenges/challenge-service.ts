@@ -1,0 +1,355 @@
+// Challenges: creation (with Idempotency-Key), reads, cancel and consume. Authorisation is decided
+// here (the app comes from the key, never from the body); HTTP shaping lives in the routes.
+import type { AppPolicy, AppRepository } from "../apps/app-repository.js";
+import type { Principal } from "../apps/app-service.js";
+import type { Clock } from "../shared/clock.js";
+import { randomId, safeEqual, sha256Hex, type Hasher } from "../shared/crypto.js";
+import { AppError } from "../shared/errors.js";
+import { countedFailures, isLocked } from "./attempts.js";
+import type { ChallengeRepository, ReadChallenge, StoredChallenge } from "./challenge-repository.js";
+import type { CreatedChallenge } from "./challenge-schemas.js";
+import { FINAL_STATUSES, toChallengeView, type ChallengeView } from "./challenge-view.js";
+import type { StatusBus } from "../realtime/status-bus.js";
+import type { CodePolicy } from "./code-policy.js";
+import { deriveCode, derivePollToken } from "./derived-secrets.js";
+import { parsePhone } from "./phone.js";
+import { buildSmsBody, buildSmsUris, resolveLocale, type Locale, type Purpose } from "./sms-text.js";
+
+export type ChallengeContext = { amount?: string; currency?: string; merchant?: string; description?: string };
+
+export type CreateChallengeInput = {
+  phone: string;
+  country?: string;
+  purpose: Purpose;
+  context?: ChallengeContext;
+  locale?: string;
+};
+
+/** The answer to a creation; its shape is `createdChallengeSchema` (challenge-schemas.ts). */
+export type { CreatedChallenge } from "./challenge-schemas.js";
+
+export type ChallengeAccess = { principal?: Principal; pollToken?: string };
+
+/** At most this many pending challenges per phone and app (PRODUCT.md: rate limits). */
+export const MAX_PENDING_PER_PHONE = 3;
+/** The window of the per-phone creation limit. */
+const PHONE_WINDOW_MS = 3600_000;
+/** Draws of a new code when it collides with a pending challenge of the same phone. */
+const MAX_CODE_DRAWS = 8;
+
+export type ChallengeServiceDeps = {
+  challenges: ChallengeRepository;
+  /** Challenges per phone and app per hour, unless the app overrides it. */
+  phonePerHour: number;
+  /** Tells of changes to challenges made on any instance (LISTEN/NOTIFY fan-out). */
+  bus: Pick<StatusBus, "subscribe">;
+  apps: AppRepository;
+  hasher: Hasher;
+  /** The key that derives codes and poll tokens of idempotent requests (the primary HASH_KEY). */
+  derivationKey: string;
+  generateCode: (policy: Pick<CodePolicy, "length" | "alphabet">) => string;
+  clock: Clock;
+  /** Told of each new challenge (metrics). */
+  onCreated?: (purpose: string) => void;
+  /** Told of each refused creation by its code (metrics). */
+  onRefused?: (code: string) => void;
+};
+
+const notFound = () => new AppError("NOT_FOUND", "No such challenge");
+
+function toCodePolicy(p: AppPolicy): Pick<CodePolicy, "length" | "alphabet"> {
+  return { length: p.codeLength, alphabet: p.codeAlphabet };
+}
+
+function checkContext(purpose: Purpose, context: ChallengeContext | undefined): ChallengeContext | undefined {
+  if (purpose === "transaction") {
+    const missing = (["amount", "currency", "merchant"] as const).filter((k) => !context?.[k]);
+    if (missing.length > 0) {
+      throw new AppError("VALIDATION_FAILED", "A transaction challenge needs amount, currency and merchant", {
+        errors: missing.map((k) => ({ field: `context.${k}`, message: "required for purpose transaction" })),
+      });
+    }
+  } else if (context && (context.amount || context.currency || context.merchant)) {
+    throw new AppError("VALIDATION_FAILED", "amount, currency and merchant belong to purpose transaction only", {
+      errors: [{ field: "context", message: "only description is allowed for this purpose" }],
+    });
+  }
+  return context && Object.keys(context).length > 0 ? context : undefined;
+}
+
+export function createChallengeService(deps: ChallengeServiceDeps) {
+  const { challenges, apps, hasher, clock } = deps;
+
+  /**
+   * Re-reads of woken waiters, shared per challenge: the N waiters of one challenge woken by one
+   * change cost one query, not N (`npm run bench`, 100 waiters per challenge: 100 queries per
+   * change before). A waiter joins a read only if that read started after the waiter was woken
+   * (`readsStarted` then was lower), so it never gets a state older than the change that woke it.
+   */
+  const rereads = new Map<string, { number: number; read: Promise<ReadChallenge | undefined> }>();
+  let readsStarted = 0;
+  function rereadAfter(id: string, wokenAt: number): Promise<ReadChallenge | undefined> {
+    const shared = rereads.get(id);
+    if (shared && shared.number > wokenAt) return shared.read;
+    const entry = { number: ++readsStarted, read: challenges.findById(id) };
+    rereads.set(id, entry);
+    const forget = () => {
+      if (rereads.get(id) === entry) rereads.delete(id);
+    };
+    entry.read.then(forget, forget);
+    return entry.read;
+  }
+
+  /** Owner's secret key, or the challenge's poll token; anything else looks exactly like "not found". */
+  async function loadAuthorized(id: string, access: ChallengeAccess, allowPollToken: boolean): Promise<ReadChallenge> {
+    if (!/^chl_[0-9A-Za-z]{22}$/.test(id)) throw notFound();
+    const challenge = await challenges.findById(id);
+    if (!challenge) throw notFound();
+    const bySecretKey = access.principal?.kind === "secret" && access.principal.appId === challenge.appId;
+    const byToken =
+      allowPollToken && access.pollToken !== undefined && safeEqual(hasher.token(access.pollToken), challenge.pollTokenHash);
+    if (!bySecretKey && !byToken) throw notFound();
+    return challenge;
+  }
+
+  function describe(
+    challenge: StoredChallenge,
+    code: string,
+    pollToken: string,
+    appName: string,
+    now: Date,
+  ): CreatedChallenge {
+    const view = toChallengeView(challenge, now);
+    const smsBody = buildSmsBody({
+      appName,
+      purpose: challenge.purpose as Purpose,
+      code,
+      locale: challenge.locale as Locale,
+      ...(challenge.context ? { context: challenge.context } : {}),
+    });
+    return {
+      id: view.id,
+      status: view.status,
+      purpose: view.purpose,
+      phoneMasked: view.phoneMasked,
+      code,
+      smsTo: challenge.virtualNumber,
+      smsBody,
+      smsUri: buildSmsUris(challenge.virtualNumber, smsBody),
+      expiresAt: view.expiresAt,
+      pollToken,
+      attemptsRemaining: view.attemptsRemaining,
+    };
+  }
+
+  /** Rebuilds the answer of an earlier request with the same Idempotency-Key. */
+  function replay(existing: StoredChallenge, fingerprint: string, seed: string, appName: string, now: Date, policy: AppPolicy) {
+    if (existing.requestFingerprint !== fingerprint) {
+      throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request body");
+    }
+    for (let attempt = 0; attempt < MAX_CODE_DRAWS; attempt++) {
+      const code = deriveCode(deps.derivationKey, seed, attempt, toCodePolicy(policy));
+      if (hasher.codeAll(code).some((h) => safeEqual(h, existing.codeHash))) {
+        return { challenge: describe(existing, code, derivePollToken(deps.derivationKey, seed), appName, now), replayed: true };
+      }
+    }
+    // The code policy or HASH_KEY changed since the first request: the code cannot be rebuilt.
+    throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key belongs to a challenge that can no longer be replayed");
+  }
+
+  async function create(
+    principal: Principal,
+    input: CreateChallengeInput,
+    idempotencyKey?: string,
+  ): Promise<{ challenge: CreatedChallenge; replayed: boolean }> {
+    const now = clock.now();
+    const app = await apps.findById(principal.appId);
+    if (!app) throw new AppError("UNAUTHENTICATED", "The key's app no longer exists");
+    const number = app.numbers[0];
+    if (!number) throw new AppError("NO_VIRTUAL_NUMBER", "Add a virtual number to the app first");
+
+    const parsed = parsePhone(input.phone, input.country ? { country: input.country } : {});
+    if (!parsed.ok) {
+      const code = parsed.reason === "not_mobile" ? "PHONE_NOT_MOBILE" : "INVALID_PHONE";
+      throw new AppError(code, parsed.detail, { reason: parsed.reason, errors: [{ field: "phone", message: parsed.detail }] });
+    }
+    const phone = parsed.phone;
+    if (app.allowedCountries.length > 0 && !(phone.country && app.allowedCountries.includes(phone.country))) {
+      throw new AppError("COUNTRY_NOT_ALLOWED", `This app accepts numbers from ${app.allowedCountries.join(", ")} only`);
+    }
+    const context = checkContext(input.purpose, input.context);
+    const locale = resolveLocale(input.locale, app.defaultLocale);
+
+    const idemKey = idempotencyKey ? sha256Hex(`idem:${idempotencyKey}`) : null;
+    const seed = idemKey ? `${app.id}\u0000${idemKey}` : "";
+    const fingerprint = idemKey
+      ? sha256Hex(JSON.stringify([phone.e164, input.purpose, context ?? null, input.locale ?? null]))
+      : null;
+    if (idemKey && fingerprint) {
+      const existing = await challenges.findByIdempotencyKey(app.id, idemKey);
+      if (existing) return replay(existing, fingerprint, seed, app.name, now, app);
+    }
+
+    const phoneHashes = hasher.phoneAll(phone.e164);
+    for (let attempt = 0; attempt < MAX_CODE_DRAWS; attempt++) {
+      const code = idemKey ? deriveCode(deps.derivationKey, seed, attempt, toCodePolicy(app)) : deps.generateCode(toCodePolicy(app));
+      const pollToken = idemKey ? derivePollToken(deps.derivationKey, seed) : randomId("pt", 43);
+      const result = await challenges.insertPending(
+        {
+          id: randomId("chl"),
+          appId: app.id,
+          virtualNumberId: number.id,
+          phoneHash: hasher.phone(phone.e164),
+          phoneMasked: phone.masked,
+          phoneCountry: phone.country ?? null,
+          codeHash: hasher.code(code),
+          pollTokenHash: hasher.token(pollToken),
+          purpose: input.purpose,
+          context: (context as Record<string, string> | undefined) ?? null,
+          locale,
+          maxAttempts: app.maxAttempts,
+          idempotencyKey: idemKey,
+          requestFingerprint: fingerprint,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + app.codeTtlSeconds * 1000),
+        },
+        phoneHashes,
+        new Date(now.getTime() - PHONE_WINDOW_MS),
+        ({ failure, pendingCount, createdInWindow, oldestInWindow }) => {
+          if (isLocked(failure, now)) {
+            const retryAfterSeconds = Math.ceil(((failure?.lockedUntil?.getTime() ?? 0) - now.getTime()) / 1000);
+            throw new AppError("PHONE_LOCKED", "Too many wrong codes were sent from this phone; try again later", {
+              retryAfterSeconds,
+            });
+          }
+          if (pendingCount >= MAX_PENDING_PER_PHONE) {
+            throw new AppError("TOO_MANY_PENDING", `This phone already has ${MAX_PENDING_PER_PHONE} pending challenges`, {
+              retryAfterSeconds: app.codeTtlSeconds,
+            });
+          }
+          // The per-phone limit counts the challenges themselves (exact, in the same locked
+          // transaction); an idempotent replay creates nothing and so counts nothing.
+          const phoneLimit = app.rateLimitPhonePerHour ?? deps.phonePerHour;
+          if (createdInWindow >= phoneLimit) {
+            const freeAt = (oldestInWindow?.getTime() ?? now.getTime()) + PHONE_WINDOW_MS;
+            throw new AppError("RATE_LIMITED", "Too many challenges for this phone number; try again later", {
+              reason: "phone",
+              retryAfterSeconds: Math.ceil((freeAt - now.getTime()) / 1000),
+            });
+          }
+          return { attempts: countedFailures(failure, now, app.lockoutSeconds) };
+        },
+      );
+      if (result.kind === "created") {
+        deps.onCreated?.(input.purpose);
+        return { challenge: describe(result.challenge, code, pollToken, app.name, now), replayed: false };
+      }
+      if (result.kind === "idempotency_conflict" && idemKey && fingerprint) {
+        const existing = await challenges.findByIdempotencyKey(app.id, idemKey);
+        if (existing) return replay(existing, fingerprint, seed, app.name, now, app);
+      }
+    }
+    throw new AppError("SERVICE_UNAVAILABLE", "Could not draw a free code; retry");
+  }
+
+  return {
+    async create(principal: Principal, input: CreateChallengeInput, idempotencyKey?: string) {
+      try {
+        return await create(principal, input, idempotencyKey);
+      } catch (error) {
+        if (error instanceof AppError) deps.onRefused?.(error.code);
+        throw error;
+      }
+    },
+
+    /**
+     * Calls `onView` with the current state, then with each change (status, or consumption) made on
+     * any instance, until a final status; returns a function that stops watching. Holds no database
+     * connection while waiting: a notification triggers one re-read. A pending challenge also
+     * "changes" when its expiry passes, so a timer wakes the watcher then.
+     */
+    async watch(id: string, access: ChallengeAccess, onView: (view: ChallengeView, isFinal: boolean) => void): Promise<() => void> {
+      // Subscribe before the first read: a change that the read does not see commits after it, and
+      // its notification (sent at commit) then reaches this subscription. Notifications arriving
+      // during the read are remembered and re-read afterwards. (Subscribing after the read needed
+      // a second read of every new waiter to close that gap.)
+      let wokenEarly = false;
+      let schedule = () => {
+        wokenEarly = true;
+      };
+      const unsubscribe = deps.bus.subscribe(id, () => schedule());
+      let challenge: ReadChallenge;
+      try {
+        challenge = await loadAuthorized(id, access, true);
+      } catch (error) {
+        unsubscribe();
+        throw error;
+      }
+      let last = toChallengeView(challenge, clock.now());
+      const isFinal = (v: ChallengeView) => FINAL_STATUSES.includes(v.status);
+      onView(last, isFinal(last));
+      if (isFinal(last)) {
+        unsubscribe();
+        return () => undefined;
+      }
+
+      let stopped = false;
+      let queue = Promise.resolve();
+      const recheck = async (wokenAt: number) => {
+        if (stopped) return;
+        try {
+          const current = await rereadAfter(id, wokenAt);
+          if (!current || stopped) return;
+          const view = toChallengeView(current, clock.now());
+          if (view.status !== last.status || view.consumedAt !== last.consumedAt) {
+            last = view;
+            onView(view, isFinal(view));
+            if (isFinal(view)) stop();
+          }
+        } catch {
+          // The database is away: keep waiting; the next notification or timer tries again.
+        }
+      };
+      schedule = () => {
+        const wokenAt = readsStarted;
+        queue = queue.then(() => recheck(wokenAt));
+      };
+      const untilExpiry = Math.max(0, challenge.expiresAt.getTime() - clock.now().getTime()) + 20;
+      const expiryTimer = setTimeout(() => schedule(), Math.min(untilExpiry, 2_147_483_647));
+      const stop = () => {
+        stopped = true;
+        unsubscribe();
+        clearTimeout(expiryTimer);
+      };
+      if (wokenEarly) schedule(); // notified while the first read ran: read again
+      return stop;
+    },
+
+    async get(id: string, access: ChallengeAccess): Promise<ChallengeView> {
+      const challenge = await loadAuthorized(id, access, true);
+      return toChallengeView(challenge, clock.now());
+    },
+
+    async cancel(id: string, access: ChallengeAccess): Promise<ChallengeView> {
+      const challenge = await loadAuthorized(id, access, true);
+      const now = clock.now();
+      if (!(await challenges.finishIfPending(id, "cancelled", now))) {
+        throw new AppError("CHALLENGE_NOT_PENDING", `The challenge is ${toChallengeView(challenge, now).status}`);
+      }
+      return toChallengeView({ ...challenge, status: "cancelled" }, now);
+    },
+
+    async consume(id: string, principal: Principal | undefined): Promise<ChallengeView> {
+      const challenge = await loadAuthorized(id, principal ? { principal } : {}, false);
+      const now = clock.now();
+      if (await challenges.consumeIfVerified(id, now)) {
+        return toChallengeView({ ...challenge, consumedAt: now }, now);
+      }
+      const current = (await challenges.findById(id)) ?? challenge;
+      if (current.status === "verified") throw new AppError("CHALLENGE_ALREADY_CONSUMED", "This verification was already used");
+      throw new AppError("CHALLENGE_NOT_VERIFIED", `The challenge is ${toChallengeView(current, now).status}`);
+    },
+  };
+}
+
+export type ChallengeService = ReturnType<typeof createChallengeService>;

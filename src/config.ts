@@ -1,0 +1,336 @@
+// Configuration: read from the environment once, validated with zod, frozen, passed down.
+// Nothing else in src/ reads process.env. Every key has a description; the README's configuration
+// table is checked against these descriptions by test/unit/config.test.ts.
+import path from "node:path";
+import { z } from "zod";
+
+const secretList = (prefix?: string, minLength = 16) =>
+  z
+    .string()
+    .transform((value) => value.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
+    .pipe(
+      z
+        .array(
+          prefix
+            ? z.string().startsWith(prefix, { message: `each secret must start with "${prefix}"` })
+            : z.string().min(minLength, { message: `each secret must have at least ${minLength} characters` }),
+        )
+        .min(1, { message: "must hold at least one secret" }),
+    );
+
+/** Path tokens of unsigned providers stand in for a signature: at least 128 random bits. */
+const pathTokenList = z
+  .string()
+  .transform((value) => value.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{32,200}$/, {
+            message: "each token must have at least 32 characters of A-Z a-z 0-9 _ - (e.g. `openssl rand -hex 16`)",
+          }),
+      )
+      .min(1),
+  );
+
+const booleanString = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const positiveInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** The environment variables, each with its description and default. */
+export const CONFIG_KEYS = {
+  DATABASE_URL: {
+    description: "PostgreSQL connection string; when absent the service uses embedded PGlite in `DATA_DIR`",
+    schema: z.url({ protocol: /^postgres(ql)?$/, message: "must be a postgres:// or postgresql:// URL" }).optional(),
+  },
+  DATA_DIR: {
+    description: "where embedded data lives (default `./.data`)",
+    schema: z.string().min(1).default("./.data"),
+  },
+  PORT: { description: "port to listen on (default 3000)", schema: positiveInt(0, 65535).default(3000) },
+  HOST: { description: "address to listen on (default 127.0.0.1)", schema: z.string().min(1).default("127.0.0.1") },
+  PUBLIC_BASE_URL: {
+    description:
+      "the public URL providers call (default `http://HOST:PORT`); signatures that cover the URL are checked against it",
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+  },
+  HASH_KEY: {
+    description:
+      "secret for the HMACs of phones and codes (at least 32 characters, comma-separated: the first hashes, all are tried); required with `DATABASE_URL`, generated and kept in `DATA_DIR` in embedded mode",
+    schema: secretList(undefined, 32).optional(),
+  },
+  GENERIC_WEBHOOK_SECRET: {
+    description:
+      "`whsec_…` secrets of the generic provider, comma-separated for rotation; generated and kept in `DATA_DIR` in embedded mode when not given",
+    schema: secretList("whsec_").optional(),
+  },
+  TWILIO_AUTH_TOKEN: {
+    description: "Twilio auth token(s): the key of `X-Twilio-Signature`",
+    schema: secretList().optional(),
+  },
+  VONAGE_SIGNATURE_SECRET: {
+    description: "Vonage signature secret(s): signed SMS API webhooks, and the HS256 key of Messages API JWTs",
+    schema: secretList().optional(),
+  },
+  VONAGE_SIGNATURE_METHOD: {
+    description: "Vonage SMS API signature method: `md5hash`, `md5`, `sha1`, `sha256` (default) or `sha512`",
+    schema: z.enum(["md5hash", "md5", "sha1", "sha256", "sha512"]).default("sha256"),
+  },
+  PLIVO_AUTH_TOKEN: {
+    description: "Plivo auth token(s): the key of `X-Plivo-Signature-V3`",
+    schema: secretList().optional(),
+  },
+  PLIVO_ACCEPT_V2: {
+    description: "`true` also accepts Plivo's older V2 signatures, which do not cover the body (default `false`)",
+    schema: booleanString.default(false),
+  },
+  TELNYX_PUBLIC_KEY: {
+    description: "Telnyx Ed25519 public key(s), Base64, from the Mission Control portal",
+    schema: z
+      .string()
+      .transform((value) => value.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
+      .pipe(z.array(z.string().regex(/^[A-Za-z0-9+/]{42,43}=?$/, { message: "must be a Base64 Ed25519 public key (32 bytes)" })).min(1))
+      .optional(),
+  },
+  BIRD_SIGNING_KEY: {
+    description: "Bird (Channels API) webhook signing key(s)",
+    schema: secretList().optional(),
+  },
+  MESSAGEBIRD_SIGNING_KEY: {
+    description: "MessageBird (legacy numbers) signing key(s): `MessageBird-Signature` and `MessageBird-Signature-JWT`",
+    schema: secretList().optional(),
+  },
+  SMSMODE_WEBHOOK_TOKEN: {
+    description: "path token(s) of `/v1/inbound/smsmode/<token>`, at least 32 characters",
+    schema: pathTokenList.optional(),
+  },
+  SINCH_WEBHOOK_TOKEN: {
+    description: "path token(s) of `/v1/inbound/sinch/<token>`, at least 32 characters",
+    schema: pathTokenList.optional(),
+  },
+  INFOBIP_WEBHOOK_TOKEN: {
+    description: "path token(s) of `/v1/inbound/infobip/<token>`, at least 32 characters",
+    schema: pathTokenList.optional(),
+  },
+  RATE_LIMIT_PHONE_PER_HOUR: {
+    description: "challenges per phone per hour (default 10); apps may override it",
+    schema: positiveInt(1, 100_000).default(10),
+  },
+  RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE: {
+    description: "challenges per publishable key and client IP per minute (default 20); apps may override it",
+    schema: positiveInt(1, 1_000_000).default(20),
+  },
+  RATE_LIMIT_SECRET_KEY_PER_MINUTE: {
+    description: "requests per secret key per minute (default 6000); apps may override it",
+    schema: positiveInt(1, 10_000_000).default(6000),
+  },
+  REQUEST_TIMEOUT_MS: {
+    description:
+      "deadline of a request in milliseconds, after which it is answered 503 with Retry-After (default 4000; long-polls add their wait)",
+    schema: positiveInt(500, 120_000).default(4000),
+  },
+  METRICS_TOKEN: {
+    description: "bearer token(s) that `/metrics` requires; `/metrics` is public when unset",
+    schema: secretList().optional(),
+  },
+  ADMIN_TOKEN: {
+    description:
+      "bearer token(s) that protect the dashboard (`/dashboard` and `/v1/admin/stats`), at least 16 characters, comma-separated for rotation; the dashboard is off when unset",
+    schema: secretList().optional(),
+  },
+  DEMO_ENABLED: {
+    description:
+      "`true` serves the demo page at `/` with its \"Demo\" app (virtual number +447400000000, generic provider); default `true` without `DATABASE_URL`, `false` with it",
+    schema: booleanString.optional(),
+  },
+  RETENTION_CHALLENGE_DAYS: {
+    description: "days after which challenges (and their callback events) are purged (default 30)",
+    schema: positiveInt(1, 3650).default(30),
+  },
+  RETENTION_INBOUND_HOURS: {
+    description:
+      "hours after which inbound messages (the dedup rows) are purged, at least 48 because providers retry for up to a day (default 720)",
+    schema: positiveInt(48, 87_600).default(720),
+  },
+  CALLBACKS_ALLOW_PRIVATE_NETWORKS: {
+    description:
+      "`true` lets callbacks use plain http and reach loopback and private addresses (off by default; tests and local setups)",
+    schema: booleanString.default(false),
+  },
+  LOG_LEVEL: {
+    description: "pino log level: `fatal`, `error`, `warn`, `info` (default), `debug`, `trace` or `silent`",
+    schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  },
+  TRUST_PROXY: {
+    description:
+      "Express `trust proxy` setting for the client IP: `false` (default), a hop count, or a comma-separated list of proxy addresses/subnets",
+    schema: z.string().default("false"),
+  },
+  DB_POOL_SIZE: {
+    description: "maximum PostgreSQL connections per instance (default 10)",
+    schema: positiveInt(1, 200).default(10),
+  },
+  DB_CONNECT_TIMEOUT_MS: {
+    description: "deadline for opening a database connection, in milliseconds (default 2000)",
+    schema: positiveInt(100, 60_000).default(2000),
+  },
+  DB_STATEMENT_TIMEOUT_MS: {
+    description: "deadline for one SQL statement, in milliseconds (default 3000)",
+    schema: positiveInt(100, 600_000).default(3000),
+  },
+  CHALLENGE_CODE_LENGTH: {
+    description: "default code length for new apps, 4–8 (default 6)",
+    schema: positiveInt(4, 8).default(6),
+  },
+  CHALLENGE_TTL_SECONDS: {
+    description: "default challenge lifetime for new apps, 60–600 seconds (default 300)",
+    schema: positiveInt(60, 600).default(300),
+  },
+  CHALLENGE_MAX_ATTEMPTS: {
+    description: "default wrong-code attempts per phone for new apps, 1–10 (default 5)",
+    schema: positiveInt(1, 10).default(5),
+  },
+  LOCKOUT_SECONDS: {
+    description:
+      "how long a phone stays locked after its wrong-code attempts are used up, 60–86400 seconds (default 900)",
+    schema: positiveInt(60, 86_400).default(900),
+  },
+} as const;
+
+type ConfigKey = keyof typeof CONFIG_KEYS;
+type RawConfig = { [K in ConfigKey]: z.output<(typeof CONFIG_KEYS)[K]["schema"]> };
+
+export type Config = Readonly<{
+  databaseUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  host: string;
+  publicBaseUrl: string;
+  /** HMAC keys; the first one writes, all are tried on read. Undefined only before embedded start-up fills it in. */
+  hashKeys: readonly string[] | undefined;
+  genericWebhookSecrets: readonly string[] | undefined;
+  providers: ProviderSettings;
+  logLevel: RawConfig["LOG_LEVEL"];
+  trustProxy: boolean | number | string[];
+  db: Readonly<{ poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number }>;
+  defaults: Readonly<{ codeLength: number; ttlSeconds: number; maxAttempts: number; lockoutSeconds: number }>;
+  /** Callbacks may use http and reach loopback/private addresses (SSRF guard off). */
+  callbacksAllowPrivateNetworks: boolean;
+  rateLimits: Readonly<RateLimitSettings>;
+  metricsTokens: readonly string[];
+  /** Bearer tokens of the dashboard; the dashboard is off when empty. */
+  adminTokens: readonly string[];
+  /** Serve the demo page and its routes (default: in embedded mode only). */
+  demoEnabled: boolean;
+  requestTimeoutMs: number;
+  retention: Readonly<{ challengeDays: number; inboundHours: number }>;
+}>;
+
+export type RateLimitSettings = { phonePerHour: number; publishableKeyPerMinute: number; secretKeyPerMinute: number };
+
+/** Secrets of the SMS provider adapters; an adapter without its secret refuses every delivery. */
+export type ProviderSettings = Readonly<{
+  twilioAuthTokens: readonly string[];
+  vonageSignatureSecrets: readonly string[];
+  vonageSignatureMethod: "md5hash" | "md5" | "sha1" | "sha256" | "sha512";
+  plivoAuthTokens: readonly string[];
+  plivoAcceptV2: boolean;
+  telnyxPublicKeys: readonly string[];
+  birdSigningKeys: readonly string[];
+  messagebirdSigningKeys: readonly string[];
+  smsmodeTokens: readonly string[];
+  sinchTokens: readonly string[];
+  infobipTokens: readonly string[];
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const envSchema = z.object(
+  Object.fromEntries(Object.entries(CONFIG_KEYS).map(([k, v]) => [k, v.schema])) as {
+    [K in ConfigKey]: (typeof CONFIG_KEYS)[K]["schema"];
+  },
+);
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === "false" || value === "") return false;
+  if (value === "true") return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/** Parses the environment; reports every bad value at once. Empty strings count as unset. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(
+    Object.keys(CONFIG_KEYS).map((key) => [key, env[key] === "" ? undefined : env[key]]),
+  );
+  const parsed = envSchema.safeParse(cleaned);
+  const problems: string[] = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  // Rules across keys are checked on the raw text, so they are reported with the bad single values
+  // instead of after those are fixed (HASH_KEY's own length rule is in its schema).
+  if (cleaned.DATABASE_URL !== undefined && cleaned.HASH_KEY === undefined) {
+    problems.push("HASH_KEY: required when DATABASE_URL is set (generate one with `openssl rand -base64 48`)");
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const raw = parsed.data as RawConfig;
+
+  const publicBaseUrl = (raw.PUBLIC_BASE_URL ?? `http://${raw.HOST.includes(":") ? `[${raw.HOST}]` : raw.HOST}:${raw.PORT}`).replace(/\/+$/, "");
+  return Object.freeze({
+    databaseUrl: raw.DATABASE_URL,
+    dataDir: path.resolve(raw.DATA_DIR),
+    port: raw.PORT,
+    host: raw.HOST,
+    publicBaseUrl,
+    hashKeys: raw.HASH_KEY && Object.freeze(raw.HASH_KEY),
+    genericWebhookSecrets: raw.GENERIC_WEBHOOK_SECRET && Object.freeze(raw.GENERIC_WEBHOOK_SECRET),
+    providers: Object.freeze({
+      twilioAuthTokens: raw.TWILIO_AUTH_TOKEN ?? [],
+      vonageSignatureSecrets: raw.VONAGE_SIGNATURE_SECRET ?? [],
+      vonageSignatureMethod: raw.VONAGE_SIGNATURE_METHOD,
+      plivoAuthTokens: raw.PLIVO_AUTH_TOKEN ?? [],
+      plivoAcceptV2: raw.PLIVO_ACCEPT_V2,
+      telnyxPublicKeys: raw.TELNYX_PUBLIC_KEY ?? [],
+      birdSigningKeys: raw.BIRD_SIGNING_KEY ?? [],
+      messagebirdSigningKeys: raw.MESSAGEBIRD_SIGNING_KEY ?? [],
+      smsmodeTokens: raw.SMSMODE_WEBHOOK_TOKEN ?? [],
+      sinchTokens: raw.SINCH_WEBHOOK_TOKEN ?? [],
+      infobipTokens: raw.INFOBIP_WEBHOOK_TOKEN ?? [],
+    }),
+    callbacksAllowPrivateNetworks: raw.CALLBACKS_ALLOW_PRIVATE_NETWORKS,
+    logLevel: raw.LOG_LEVEL,
+    trustProxy: parseTrustProxy(raw.TRUST_PROXY),
+    db: Object.freeze({
+      poolSize: raw.DB_POOL_SIZE,
+      connectTimeoutMs: raw.DB_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
+    }),
+    rateLimits: Object.freeze({
+      phonePerHour: raw.RATE_LIMIT_PHONE_PER_HOUR,
+      publishableKeyPerMinute: raw.RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE,
+      secretKeyPerMinute: raw.RATE_LIMIT_SECRET_KEY_PER_MINUTE,
+    }),
+    metricsTokens: raw.METRICS_TOKEN ?? [],
+    adminTokens: raw.ADMIN_TOKEN ?? [],
+    demoEnabled: raw.DEMO_ENABLED ?? raw.DATABASE_URL === undefined,
+    requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
+    retention: Object.freeze({ challengeDays: raw.RETENTION_CHALLENGE_DAYS, inboundHours: raw.RETENTION_INBOUND_HOURS }),
+    defaults: Object.freeze({
+      codeLength: raw.CHALLENGE_CODE_LENGTH,
+      ttlSeconds: raw.CHALLENGE_TTL_SECONDS,
+      maxAttempts: raw.CHALLENGE_MAX_ATTEMPTS,
+      lockoutSeconds: raw.LOCKOUT_SECONDS,
+    }),
+  });
+}
+
+/** The process environment, read here and nowhere else. */
+export function loadConfigFromEnv(): Config {
+  return loadConfig(process.env);
+}

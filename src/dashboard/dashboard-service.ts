@@ -1,0 +1,98 @@
+// Dashboard statistics: the period and its time buckets (pure), then the repository's numbers
+// shaped for the page.
+import type { Clock } from "../shared/clock.js";
+import { AppError } from "../shared/errors.js";
+import type { BreakdownRow, DashboardRepository, Dimension, FunnelRow, SeriesRow, StatsFilters } from "./dashboard-repository.js";
+
+export type StatsQuery = StatsFilters & { from?: Date | undefined; to?: Date | undefined };
+
+export const DEFAULT_PERIOD_MS = 24 * 3600_000;
+/** The longest period one request may cover (retention keeps 30 days by default; a year at most is useful). */
+export const MAX_PERIOD_MS = 400 * 24 * 3600_000;
+
+/** Time buckets of the "over time" chart: 5 minutes up to 3 hours, hours up to 3 days, days beyond. */
+export function bucketSecondsFor(periodMs: number): number {
+  if (periodMs <= 3 * 3600_000) return 300;
+  if (periodMs <= 3 * 24 * 3600_000) return 3600;
+  return 86_400;
+}
+
+/** The period asked for: `to` defaults to now, `from` to 24 hours before `to`. */
+export function resolvePeriod(query: Pick<StatsQuery, "from" | "to">, now: Date): { from: Date; to: Date } {
+  const to = query.to ?? now;
+  const from = query.from ?? new Date(to.getTime() - DEFAULT_PERIOD_MS);
+  if (from.getTime() >= to.getTime()) {
+    throw new AppError("VALIDATION_FAILED", "`from` must be before `to`", { errors: [{ field: "from", message: "must be before to" }] });
+  }
+  if (to.getTime() - from.getTime() > MAX_PERIOD_MS) {
+    throw new AppError("VALIDATION_FAILED", "The period may span at most 400 days", {
+      errors: [{ field: "from", message: "at most 400 days before to" }],
+    });
+  }
+  return { from, to };
+}
+
+/** The start of the bucket that holds `from`: buckets begin on whole 5 minutes, hours or (UTC) days. */
+export function seriesStart(from: Date, bucketSeconds: number): Date {
+  const size = bucketSeconds * 1000;
+  return new Date(Math.floor(from.getTime() / size) * size);
+}
+
+/** One entry per bucket from `start` until `to`, zeros included, so the chart's time axis has no gaps. */
+export function fillSeries(rows: SeriesRow[], start: Date, to: Date, bucketSeconds: number) {
+  const count = Math.ceil((to.getTime() - start.getTime()) / (bucketSeconds * 1000));
+  const buckets = Array.from({ length: count }, (_, i) => ({
+    start: new Date(start.getTime() + i * bucketSeconds * 1000).toISOString(),
+    created: 0,
+    verified: 0,
+  }));
+  for (const row of rows) {
+    const bucket = buckets[row.bucket];
+    if (bucket) bucket[row.kind] += row.count;
+  }
+  return buckets;
+}
+
+const DIMENSIONS: readonly Dimension[] = ["app", "provider", "country", "purpose"];
+
+export function createDashboardService(deps: { repository: DashboardRepository; clock: Clock }) {
+  return {
+    async stats(query: StatsQuery) {
+      const { from, to } = resolvePeriod(query, deps.clock.now());
+      const bucketSeconds = bucketSecondsFor(to.getTime() - from.getTime());
+      const filters: StatsFilters = { appId: query.appId, provider: query.provider, country: query.country, purpose: query.purpose };
+      const window = { from, to, filters };
+      // One after the other: embedded PGlite has a single connection anyway, and a pool is shared.
+      const funnel = await deps.repository.funnel(window);
+      const outcomes = await deps.repository.outcomes(window);
+      const start = seriesStart(from, bucketSeconds);
+      const series = await deps.repository.series(window, start, bucketSeconds);
+      const dimensions = await deps.repository.dimensions();
+      const timeToVerify = (row: FunnelRow) => ({ p50Ms: row.p50Ms, p90Ms: row.p90Ms, p99Ms: row.p99Ms });
+      const shape = (row: BreakdownRow) => ({
+        key: row.key,
+        label: row.label,
+        created: row.created,
+        smsReceived: row.smsReceived,
+        verified: row.verified,
+        timeToVerify: timeToVerify(row),
+      });
+      return {
+        from: from.toISOString(),
+        to: to.toISOString(),
+        filters: Object.fromEntries(Object.entries({ app: query.appId, provider: query.provider, country: query.country, purpose: query.purpose }).filter(([, v]) => v !== undefined)),
+        funnel: { created: funnel.total.created, smsReceived: funnel.total.smsReceived, verified: funnel.total.verified },
+        timeToVerify: timeToVerify(funnel.total),
+        outcomes: outcomes.sort((a, b) => b.count - a.count || a.outcome.localeCompare(b.outcome)),
+        breakdown: Object.fromEntries(DIMENSIONS.map((d) => [d, funnel.breakdown.filter((r) => r.dimension === d).map(shape)])) as Record<
+          Dimension,
+          ReturnType<typeof shape>[]
+        >,
+        series: { bucketSeconds, buckets: fillSeries(series, start, to, bucketSeconds) },
+        dimensions,
+      };
+    },
+  };
+}
+
+export type DashboardService = ReturnType<typeof createDashboardService>;

@@ -1,0 +1,176 @@
+// The demo: one "Demo" app (generic provider, a demo virtual number), challenges created for the
+// demo page with that app's publishable key, a QR code of the `sms:` link, and the "Simulate the
+// SMS" action, which delivers the challenge's own SMS through the real, signed webhook path.
+import QRCode from "qrcode";
+import type { AppService, Principal } from "../apps/app-service.js";
+import type { ChallengeService, CreateChallengeInput, CreatedChallenge } from "../challenges/challenge-service.js";
+import { parsePhone } from "../challenges/phone.js";
+import type { Logger } from "../http/logger.js";
+import type { InboundService } from "../inbound/inbound-service.js";
+import type { LimitsService } from "../limits/limits-service.js";
+import { signStandardWebhook } from "../providers/standard-webhooks.js";
+import type { Clock } from "../shared/clock.js";
+import { randomId } from "../shared/crypto.js";
+import { AppError } from "../shared/errors.js";
+import { createTicketSealer } from "./demo-ticket.js";
+
+export const DEMO_APP_NAME = "Demo";
+/**
+ * The demo app's virtual number. A valid UK mobile number (the app needs one), outside the
+ * +44 7400 000100… range the README's walk-through and the tests use, so it does not collide.
+ */
+export const DEMO_NUMBER = "+447400000000";
+
+export type DemoChallenge = CreatedChallenge & {
+  /** SVG of a QR code of the RFC 5724 `sms:` link (smsUri.android), for desktop users. */
+  qrCodeSvg: string;
+  /** Sealed phone, number and SMS text, handed back by "Simulate the SMS" (see demo-ticket.ts). */
+  simulationTicket: string;
+};
+
+export type DemoServiceDeps = {
+  apps: Pick<AppService, "list" | "create" | "rotateKey" | "authenticate">;
+  challenges: Pick<ChallengeService, "create" | "get">;
+  inbound: Pick<InboundService, "handle">;
+  limits: Pick<LimitsService, "checkKey">;
+  /** The generic provider's secrets; the first one signs simulated SMS. */
+  genericWebhookSecrets: readonly string[];
+  /** The primary HASH_KEY, from which the ticket key is derived. */
+  hashKey: string;
+  publicBaseUrl: string;
+  clock: Clock;
+  logger: Logger;
+};
+
+type DemoApp = { appId: string; principal: Principal };
+
+export function createDemoService(deps: DemoServiceDeps) {
+  const tickets = createTicketSealer(deps.hashKey);
+  let ready: Promise<DemoApp> | undefined;
+
+  const findDemoApp = async () => (await deps.apps.list()).find((app) => app.numbers.some((n) => n.e164 === DEMO_NUMBER));
+
+  /**
+   * Finds or creates the Demo app and gives this process a publishable key of its own.
+   *
+   * The key is made fresh at each start-up (rotate-key without revoking, so other instances keep
+   * theirs) and lives only in memory: nothing is written to disk, it works the same on embedded
+   * PGlite and on a shared PostgreSQL, and a publishable key is no secret anyway (it ships in
+   * mobile apps; it can create challenges and read them only with their poll token). The secret
+   * key made with the app is dropped unseen: the demo never needs it (an operator who wants one
+   * runs `apps rotate-key <id> --kind secret`). Cost: one api_keys row per start-up.
+   */
+  async function setUp(): Promise<DemoApp> {
+    let app = await findDemoApp();
+    let publishableKey: string | undefined;
+    if (!app) {
+      try {
+        const created = await deps.apps.create({ name: DEMO_APP_NAME, numbers: [{ number: DEMO_NUMBER, provider: "generic" }] });
+        app = created.app;
+        publishableKey = created.publishableKey;
+        deps.logger.info({ appId: app.id }, "demo app created");
+      } catch (error) {
+        // Another instance created it at the same moment (the number is unique): use that one.
+        app = await findDemoApp();
+        if (!app) throw error;
+      }
+    }
+    if (app.name !== DEMO_APP_NAME) {
+      throw new Error(
+        `The demo number ${DEMO_NUMBER} belongs to the app ${app.id} ("${app.name}"), not to a "${DEMO_APP_NAME}" app: ` +
+          "set DEMO_ENABLED=false, or give that app another number",
+      );
+    }
+    publishableKey ??= await deps.apps.rotateKey(app.id, "publishable", false);
+    const principal = await deps.apps.authenticate(publishableKey);
+    if (!principal) throw new Error("the demo app's new publishable key does not authenticate");
+    return { appId: app.id, principal };
+  }
+
+  /** The demo app, set up once; a failed set-up is tried again at the next call. */
+  function demoApp(): Promise<DemoApp> {
+    ready ??= setUp().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
+  }
+
+  /** For requests: a set-up that fails (a database error, a taken number) is logged, and answered 503. */
+  async function demoAppForRequest(): Promise<DemoApp> {
+    try {
+      return await demoApp();
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      deps.logger.error({ err: error }, "the demo could not be set up");
+      throw new AppError("SERVICE_UNAVAILABLE", "The demo is not available; the service's log says why", { retryAfterSeconds: 60 });
+    }
+  }
+
+  return {
+    /** Sets the demo app up (the server calls this at start-up; the routes on first use). Returns its id. */
+    async ensure(): Promise<string> {
+      return (await demoApp()).appId;
+    },
+
+    /** Creates a challenge of the demo app, as a mobile app with the publishable key would. */
+    async create(input: CreateChallengeInput, clientIp: string | undefined): Promise<DemoChallenge> {
+      const demo = await demoAppForRequest();
+      // The same per-key-and-IP creation limit as POST /v1/challenges with this publishable key.
+      await deps.limits.checkKey(demo.principal, clientIp, true);
+      const { challenge } = await deps.challenges.create(demo.principal, input);
+      // The service accepted the phone, so it parses; the E.164 form is the sender of the SMS.
+      const parsed = parsePhone(input.phone, input.country ? { country: input.country } : {});
+      if (!parsed.ok) throw new AppError("INVALID_PHONE", parsed.detail);
+      // RFC 5724 `sms:NUMBER?body=…`: what QR readers on Android understand, and iOS's camera too.
+      const qrCodeSvg = await QRCode.toString(challenge.smsUri.android, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
+      const simulationTicket = tickets.seal({
+        appId: demo.appId,
+        challengeId: challenge.id,
+        from: parsed.phone.e164,
+        to: challenge.smsTo,
+        text: challenge.smsBody,
+      });
+      return { ...challenge, qrCodeSvg, simulationTicket };
+    },
+
+    /**
+     * Delivers the demo challenge's own SMS as the generic provider would: a Standard Webhooks
+     * request signed with the configured secret, through the same verification and matching as
+     * POST /v1/inbound/generic (in process: the public URL may not lead back to this instance).
+     * Needs the challenge's poll token and its ticket; the message id is derived from the
+     * challenge, so a second simulation is a harmless duplicate.
+     */
+    async simulateSms(challengeId: string, pollToken: string | undefined, sealedTicket: string): Promise<{ outcome: string }> {
+      const demo = await demoAppForRequest();
+      const ticket = tickets.open(sealedTicket);
+      if (!ticket || ticket.challengeId !== challengeId || ticket.appId !== demo.appId) {
+        throw new AppError("NOT_FOUND", "No such demo challenge");
+      }
+      // The poll token proves the caller is the one the challenge was created for (404 otherwise).
+      await deps.challenges.get(challengeId, pollToken === undefined ? {} : { pollToken });
+      const secret = deps.genericWebhookSecrets[0];
+      if (!secret) throw new AppError("WEBHOOK_NOT_CONFIGURED", "Set GENERIC_WEBHOOK_SECRET to simulate SMS");
+
+      const now = deps.clock.now();
+      const body = JSON.stringify({ messageId: `demo_${challengeId}`, from: ticket.from, to: ticket.to, text: ticket.text });
+      const webhookId = randomId("msg");
+      const timestamp = Math.floor(now.getTime() / 1000);
+      const { results } = await deps.inbound.handle("generic", {
+        method: "POST",
+        publicUrl: `${deps.publicBaseUrl}/v1/inbound/generic`,
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": webhookId,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": signStandardWebhook(secret, webhookId, timestamp, body),
+        },
+        rawBody: Buffer.from(body, "utf8"),
+        receivedAt: now,
+      });
+      return { outcome: results[0]?.outcome ?? "duplicate" };
+    },
+  };
+}
+
+export type DemoService = ReturnType<typeof createDemoService>;

@@ -1,0 +1,45 @@
+// HTTP routes of /v1/inbound/:provider. The raw bytes and the public URL are captured before any
+// parsing, because signatures cover them.
+import express, { Router, type Request, type Response } from "express";
+import type { Clock } from "../shared/clock.js";
+import type { InboundRequest } from "../providers/provider.js";
+import type { InboundService } from "./inbound-service.js";
+
+/** Providers' payloads are small; Infobip batches stay well below this. */
+const MAX_WEBHOOK_BYTES = 256 * 1024;
+
+function headersOf(req: Request): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+export function inboundRoutes(deps: { inbound: InboundService; publicBaseUrl: string; clock: Clock }): Router {
+  const router = Router();
+  const raw = express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES });
+
+  const handle = async (req: Request, res: Response) => {
+    const provider = String(req.params.provider ?? "").toLowerCase();
+    const request: InboundRequest = {
+      method: req.method === "GET" ? "GET" : "POST",
+      // Signatures that cover the URL are checked against the configured public URL, never `Host`.
+      publicUrl: `${deps.publicBaseUrl}${req.originalUrl}`,
+      headers: headersOf(req),
+      rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      ...(req.params.token !== undefined ? { pathToken: String(req.params.token) } : {}),
+      receivedAt: deps.clock.now(),
+    };
+    const { answer } = await deps.inbound.handle(provider, request);
+    res.status(answer.status);
+    if (answer.contentType) res.type(answer.contentType);
+    res.send(answer.body ?? "");
+  };
+
+  router.post("/:provider", raw, handle);
+  router.get("/:provider", handle);
+  router.post("/:provider/:token", raw, handle);
+  router.get("/:provider/:token", handle);
+  return router;
+}

@@ -1,0 +1,247 @@
+// The composition root: opens the database (PostgreSQL, or embedded PGlite in DATA_DIR), applies
+// migrations, and wires every service from explicit dependencies. Used by the server and the CLI.
+import path from "node:path";
+import { buildApp } from "./app.js";
+import { createAppRepository } from "./apps/app-repository.js";
+import { createAppService } from "./apps/app-service.js";
+import { createCallbackDispatcher, OUTBOX_CHANNEL } from "./callbacks/callback-dispatcher.js";
+import { createCallbackRepository } from "./callbacks/callback-repository.js";
+import { createChallengeRepository } from "./challenges/challenge-repository.js";
+import { createChallengeService } from "./challenges/challenge-service.js";
+import { createCodeGenerator } from "./challenges/code-policy.js";
+import type { Config } from "./config.js";
+import { createDashboardRepository } from "./dashboard/dashboard-repository.js";
+import { createDashboardService } from "./dashboard/dashboard-service.js";
+import { openPglite, openPostgres, type Database } from "./db/database.js";
+import { loadOrCreateSecrets, lockDataDir } from "./db/embedded.js";
+import { pendingMigrations, readMigrations } from "./db/migrate.js";
+import type { Logger } from "./http/logger.js";
+import { createDemoService } from "./demo/demo-service.js";
+import { createInboundRepository } from "./inbound/inbound-repository.js";
+import { createInboundService } from "./inbound/inbound-service.js";
+import { createMetrics } from "./http/metrics.js";
+import { createMaintenance } from "./maintenance/maintenance.js";
+import { createMaintenanceRepository } from "./maintenance/maintenance-repository.js";
+import { createLimitsService } from "./limits/limits-service.js";
+import { createRateLimits } from "./limits/rate-limit-repository.js";
+import { CHALLENGE_CHANNEL, createStatusBus } from "./realtime/status-bus.js";
+import { createProviderRegistry } from "./providers/registry.js";
+import { systemClock, type Clock } from "./shared/clock.js";
+import { createHasher, createSealer } from "./shared/crypto.js";
+
+export type Runtime = Awaited<ReturnType<typeof createRuntime>>;
+
+export type RuntimeOptions = {
+  logger: Logger;
+  clock?: Clock;
+  /** An already open database (tests); otherwise opened from the configuration. */
+  database?: Database;
+  /** Process metrics (CPU, memory, event loop); off in tests that build several runtimes. */
+  collectDefaultMetrics?: boolean;
+};
+
+/** Opens the database named by the configuration; in embedded mode also locks DATA_DIR and loads its secrets. */
+async function openConfiguredDatabase(config: Config, logger: Logger) {
+  if (config.databaseUrl) {
+    const database = openPostgres({
+      url: config.databaseUrl,
+      poolSize: config.db.poolSize,
+      connectTimeoutMs: config.db.connectTimeoutMs,
+      statementTimeoutMs: config.db.statementTimeoutMs,
+      onPoolError: (err) => logger.warn({ err }, "database connection error"),
+    });
+    return { database, hashKeys: config.hashKeys, genericSecrets: config.genericWebhookSecrets, release: () => undefined, createdSecrets: false };
+  }
+  const release = lockDataDir(config.dataDir);
+  try {
+    const { secrets, created } = loadOrCreateSecrets(config.dataDir);
+    const database = await openPglite(path.join(config.dataDir, "pgdata"));
+    return {
+      database,
+      hashKeys: config.hashKeys ?? [secrets.hashKey],
+      genericSecrets: config.genericWebhookSecrets ?? [secrets.genericWebhookSecret],
+      release,
+      createdSecrets: created,
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+export async function createRuntime(config: Config, options: RuntimeOptions) {
+  const { logger } = options;
+  const clock = options.clock ?? systemClock;
+  const opened = options.database
+    ? {
+        database: options.database,
+        hashKeys: config.hashKeys,
+        genericSecrets: config.genericWebhookSecrets,
+        release: () => undefined,
+        createdSecrets: false,
+      }
+    : await openConfiguredDatabase(config, logger);
+  const { database } = opened;
+  let appliedMigrations: string[] = [];
+  try {
+    const report = await database.migrate();
+    appliedMigrations = report.applied;
+    if (report.applied.length > 0) logger.info({ applied: report.applied }, "database migrated");
+    for (const warning of report.warnings) logger.warn(warning);
+  } catch (error) {
+    await database.close();
+    opened.release();
+    throw error;
+  }
+  if (!opened.hashKeys || opened.hashKeys.length === 0) throw new Error("HASH_KEY is required");
+
+  const hasher = createHasher(opened.hashKeys);
+  const metrics = createMetrics({ collectDefaults: options.collectDefaultMetrics ?? true });
+  const providers = createProviderRegistry({ ...config.providers, genericWebhookSecrets: opened.genericSecrets ?? [] });
+  const secretSealer = createSealer(opened.hashKeys, "callback-secret");
+  const appRepository = createAppRepository(database.prisma, { secretSealer });
+  const apps = createAppService({
+    repository: appRepository,
+    clock,
+    providers: [...providers.keys()],
+    defaults: config.defaults,
+    allowPrivateCallbacks: config.callbacksAllowPrivateNetworks,
+  });
+  const bus = createStatusBus();
+  const shutdown = new AbortController();
+  const unlisten = await database.listen(CHALLENGE_CHANNEL, (id) => bus.publish(id), () => bus.wakeAll());
+  const limits = createLimitsService({
+    rateLimits: createRateLimits(database.prisma, (kind) => {
+      metrics.rateLimited.inc({ limit: kind });
+      logger.info({ limit: kind }, "rate limited");
+    }),
+    apps: appRepository,
+    defaults: config.rateLimits,
+  });
+  const challenges = createChallengeService({
+    bus,
+    phonePerHour: config.rateLimits.phonePerHour,
+    challenges: createChallengeRepository(database.prisma, database.statement),
+    apps: appRepository,
+    hasher,
+    derivationKey: opened.hashKeys[0]!,
+    generateCode: createCodeGenerator(),
+    clock,
+    onCreated: (purpose) => metrics.challengesCreated.inc({ purpose }),
+    onRefused: (code) => {
+      if (code === "RATE_LIMITED") metrics.rateLimited.inc({ limit: "phone" });
+    },
+  });
+  const inbound = createInboundService({
+    inbound: createInboundRepository(database.prisma, database.statement),
+    apps: appRepository,
+    hasher,
+    sealer: createSealer(opened.hashKeys, "inbound-part-text"),
+    clock,
+    providers,
+    onOutcome: (provider, result) => {
+      metrics.inboundMessages.inc({ provider, outcome: result.outcome });
+      logger.info({ provider, outcome: result.outcome }, "inbound message");
+    },
+    onRejected: (provider, code, reason) => {
+      metrics.webhookRejections.inc({ provider, reason: code });
+      logger.warn({ provider, code, reason }, "webhook refused");
+    },
+  });
+  // Signed callbacks from the outbox; sending starts with startBackground() (the server's, not the CLI's).
+  const callbackRepository = createCallbackRepository(database.prisma, { secretSealer });
+  const callbacks = createCallbackDispatcher({
+    repository: callbackRepository,
+    onDelivery: (report) => metrics.callbackDeliveries.inc({ result: report.outcome }),
+    clock,
+    logger,
+    allowPrivateNetworks: config.callbacksAllowPrivateNetworks,
+    fetchTimeoutMs: 10_000,
+    listen: (wake) => database.listen(OUTBOX_CHANNEL, wake, wake),
+  });
+  // The demo app is set up on first use (the server asks at start-up), not here: the CLI builds
+  // runtimes too, and must not create apps or keys as a side effect.
+  const demo = config.demoEnabled
+    ? createDemoService({
+        apps,
+        challenges,
+        inbound,
+        limits,
+        genericWebhookSecrets: opened.genericSecrets ?? [],
+        hashKey: opened.hashKeys[0]!,
+        publicBaseUrl: config.publicBaseUrl,
+        clock,
+        logger,
+      })
+    : undefined;
+  const dashboard = createDashboardService({ repository: createDashboardRepository(database.prisma), clock });
+  const maintenance = createMaintenance({
+    repository: createMaintenanceRepository(database.prisma),
+    clock,
+    logger,
+    retention: config.retention,
+  });
+  metrics.setCollectors({ waiters: () => bus.waiterCount(), callbackQueueDepth: () => callbackRepository.countUndelivered() });
+  const localMigrations = await readMigrations();
+  /** Ready: the database answers and every local migration is applied. */
+  const isReady = async () =>
+    database.withConnection(async (sql) => (await pendingMigrations(sql, localMigrations)).length === 0);
+
+  return {
+    config,
+    logger,
+    clock,
+    database,
+    hasher,
+    providers,
+    genericWebhookSecrets: opened.genericSecrets ?? [],
+    createdSecrets: opened.createdSecrets,
+    /** The migrations this start-up applied (the CLI's `migrate` reports them). */
+    appliedMigrations,
+    apps,
+    challenges,
+    inbound,
+    isReady,
+    /** The HTTP app on this runtime (it never listens; the caller does). */
+    buildHttpApp: () =>
+      buildApp({
+        logger,
+        clock,
+        apps,
+        challenges,
+        inbound,
+        limits,
+        publicBaseUrl: config.publicBaseUrl,
+        trustProxy: config.trustProxy,
+        isReady,
+        shutdown: shutdown.signal,
+        metrics,
+        metricsTokens: config.metricsTokens,
+        requestTimeoutMs: config.requestTimeoutMs,
+        ...(demo ? { demo } : {}),
+        dashboard,
+        adminTokens: config.adminTokens,
+      }),
+    /** The demo (DEMO_ENABLED), or undefined. */
+    demo,
+    metrics,
+    maintenance,
+    bus,
+    /** Ends long-polls and event streams (they answer with the current state). */
+    beginShutdown: () => shutdown.abort(),
+    callbacks,
+    /** Background work of a serving instance: sending callbacks, expiry sweeping, retention. */
+    startBackground: async () => {
+      maintenance.start();
+      await callbacks.start();
+    },
+    async close() {
+      shutdown.abort();
+      await callbacks.stop().catch(() => undefined);
+      await maintenance.stop().catch(() => undefined);
+      await unlisten().catch(() => undefined);
+      await database.close();
+      opened.release();
+    },
+  };
+}

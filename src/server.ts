@@ -1,0 +1,90 @@
+// Starts the service: configuration, runtime, HTTP server, graceful shutdown.
+import type { Server } from "node:http";
+import { ConfigError, loadConfigFromEnv } from "./config.js";
+import { DataDirInUseError } from "./db/embedded.js";
+import { MigrationError } from "./db/migrate.js";
+import { createLogger } from "./http/logger.js";
+import { createRuntime } from "./runtime.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfigFromEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  let runtime;
+  try {
+    runtime = await createRuntime(config, { logger });
+  } catch (error) {
+    if (error instanceof DataDirInUseError || error instanceof MigrationError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = runtime.buildHttpApp();
+
+  const server: Server = app.listen(config.port, config.host);
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 15_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  logger.info(
+    { mode: runtime.database.kind === "pglite" ? `embedded (${config.dataDir})` : "postgresql", port, publicBaseUrl: config.publicBaseUrl },
+    `reverse-otp listening on http://${config.host}:${port}`,
+  );
+  await runtime.startBackground();
+  let demoAppId: string | undefined;
+  if (runtime.demo) {
+    try {
+      demoAppId = await runtime.demo.ensure();
+      logger.info(`demo page: http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}/ (DEMO_ENABLED)`);
+    } catch (error) {
+      logger.warn({ err: error }, "the demo is unavailable");
+    }
+  }
+  if (runtime.database.kind === "pglite") {
+    const apps = (await runtime.apps.list()).filter((app) => app.id !== demoAppId);
+    if (apps.length === 0) {
+      logger.info(
+        "No app yet. Embedded mode allows one process per data folder: stop the service (Ctrl-C), run\n" +
+          "  npm run --silent cli -- apps create --name \"My app\" --number +447400000100 --json\n" +
+          "and start it again. The command prints the app's secret and publishable keys (shown once).",
+      );
+    }
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: finishing in-flight requests");
+    runtime.beginShutdown();
+    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    force.unref();
+    server.close(async () => {
+      await runtime.close();
+      logger.info("stopped");
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`reverse-otp failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

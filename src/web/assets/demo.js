@@ -1,0 +1,207 @@
+// The demo page: create a challenge through the demo routes, show the code, the number, the SMS,
+// the sms: link and its QR code, then follow the challenge's status live until it is final.
+//
+// The status comes from GET /v1/challenges/:id/events (Server-Sent Events) read with fetch()
+// streaming rather than EventSource. EventSource cannot send headers, so it would need the poll
+// token in the URL, where proxies' access logs, Referer headers and browser tooling keep it; with
+// fetch the token travels in the X-Poll-Token header like every other read, and the public API
+// needs no second way to present it. What EventSource would add, reconnection, is a few lines
+// here: each new stream starts with the current state, so nothing is missed in between.
+const strings = JSON.parse(document.getElementById("demo-strings").textContent);
+const FINAL = new Set(["verified", "expired", "failed", "cancelled"]);
+
+const $ = (id) => document.getElementById(id);
+const form = $("challenge-form");
+const purpose = $("purpose");
+const transactionFields = $("transaction-fields");
+const submit = $("submit");
+const formError = $("form-error");
+const result = $("result");
+const statusEl = $("status");
+const simulate = $("simulate");
+const resultError = $("result-error");
+
+/** The challenge on screen: { id, pollToken, simulationTicket }, and the stream's AbortController. */
+let current;
+
+function showTransactionFields() {
+  const on = purpose.value === "transaction";
+  transactionFields.hidden = !on;
+  // Disabled controls are neither validated nor submitted while hidden.
+  transactionFields.disabled = !on;
+}
+purpose.addEventListener("change", showTransactionFields);
+showTransactionFields();
+
+/** The sms: link for this device: iOS reads the body after "&", Android and the RFC after "?". */
+function smsLinkFor(uris) {
+  const ua = navigator.userAgent;
+  const isIos = /iPhone|iPad|iPod/.test(ua) || (/Macintosh/.test(ua) && navigator.maxTouchPoints > 1);
+  return isIos ? uris.ios : uris.android;
+}
+
+function problemText(problem) {
+  const fields = Array.isArray(problem.errors) ? problem.errors.map((e) => `${e.field}: ${e.message}`) : [];
+  return [problem.detail || problem.title || "", ...fields].filter(Boolean).join(" — ");
+}
+
+async function postJson(url, body, headers = {}) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", ...headers },
+      body: JSON.stringify(body),
+      cache: "no-store",
+    });
+  } catch {
+    throw new Error(strings.networkError);
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(problemText(data) || `HTTP ${response.status}`);
+  return data;
+}
+
+function showError(el, message) {
+  el.textContent = `${strings.errorPrefix} ${message}`;
+  el.hidden = false;
+}
+
+function setStatus(status) {
+  statusEl.dataset.status = status;
+  statusEl.textContent = strings.status[status] ?? status;
+  if (FINAL.has(status)) simulate.disabled = true;
+}
+
+/** Reads one SSE stream, calling onView for each `status` event; resolves when the stream ends. */
+async function readStatusStream(id, pollToken, signal, onView) {
+  const response = await fetch(`/v1/challenges/${encodeURIComponent(id)}/events`, {
+    headers: { "X-Poll-Token": pollToken, Accept: "text/event-stream" },
+    cache: "no-store",
+    signal,
+  });
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));
+    const error = new Error(problemText(problem) || `HTTP ${response.status}`);
+    error.status = response.status;
+    throw error;
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value.replace(/\r\n?/g, "\n");
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) event = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (event === "status" && data.length > 0) onView(JSON.parse(data.join("\n")));
+    }
+  }
+}
+
+/** Follows the status until it is final, reconnecting after a lost connection. */
+async function watch(challenge, controller) {
+  let last;
+  let delayMs = 500;
+  while (!controller.signal.aborted && !FINAL.has(last)) {
+    try {
+      await readStatusStream(challenge.id, challenge.pollToken, controller.signal, (view) => {
+        last = view.status;
+        delayMs = 500;
+        setStatus(view.status);
+      });
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      if (error.status && error.status < 500) {
+        showError(resultError, error.message);
+        return;
+      }
+    }
+    if (controller.signal.aborted || FINAL.has(last)) return;
+    statusEl.textContent = strings.status.reconnecting;
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    delayMs = Math.min(delayMs * 2, 10_000);
+  }
+}
+
+function formatTime(iso) {
+  return new Date(iso).toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+function showChallenge(challenge) {
+  $("code").textContent = challenge.code;
+  $("sms-to").textContent = challenge.smsTo;
+  $("phone-masked").textContent = challenge.phoneMasked;
+  $("expires").textContent = formatTime(challenge.expiresAt);
+  $("sms-body").textContent = challenge.smsBody;
+  $("sms-link").href = smsLinkFor(challenge.smsUri);
+  // The server drew the QR code as SVG; shown as an image, never inserted as markup.
+  $("qr").src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(challenge.qrCodeSvg)}`;
+  resultError.hidden = true;
+  simulate.disabled = false;
+  simulate.textContent = strings.simulate;
+  setStatus("pending");
+  statusEl.textContent = strings.status.connecting;
+  result.hidden = false;
+  $("form-section").hidden = true;
+  $("result-heading").focus();
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!form.reportValidity()) return;
+  formError.hidden = true;
+  submit.disabled = true;
+  submit.textContent = strings.creating;
+  const body = {
+    phone: $("phone").value,
+    country: $("country").value,
+    purpose: purpose.value,
+    locale: $("locale").value,
+  };
+  if (purpose.value === "transaction") {
+    body.context = { amount: $("amount").value.trim(), currency: $("currency").value, merchant: $("merchant").value.trim() };
+  }
+  try {
+    const challenge = await postJson("/demo/challenges", body);
+    current = { id: challenge.id, pollToken: challenge.pollToken, simulationTicket: challenge.simulationTicket, controller: new AbortController() };
+    showChallenge(challenge);
+    void watch(current, current.controller);
+  } catch (error) {
+    showError(formError, error.message);
+    $("phone").focus();
+  } finally {
+    submit.disabled = false;
+    submit.textContent = strings.submit;
+  }
+});
+
+simulate.addEventListener("click", async () => {
+  if (!current) return;
+  simulate.disabled = true;
+  simulate.textContent = strings.simulating;
+  try {
+    await postJson("/demo/simulate-sms", { id: current.id, ticket: current.simulationTicket }, { "X-Poll-Token": current.pollToken });
+    simulate.textContent = strings.simulated;
+  } catch (error) {
+    simulate.disabled = false;
+    simulate.textContent = strings.simulate;
+    showError(resultError, error.message);
+  }
+});
+
+$("start-over").addEventListener("click", () => {
+  current?.controller.abort();
+  current = undefined;
+  result.hidden = true;
+  $("form-section").hidden = false;
+  $("phone").focus();
+});

@@ -1,0 +1,224 @@
+// Races against real PostgreSQL connections: duplicate deliveries, several SMS with one code,
+// concurrent wrong codes, concurrent idempotent creation, concurrent consume. Every request goes
+// through HTTP (each supertest request opens its own connection) into an app whose pg pool holds
+// up to 30 connections, so the database sees the transactions interleave for real.
+//
+// Nothing here waits or sleeps: the assertions hold for every interleaving, so a failure is a
+// race that the code lets through, never a slow machine.
+//
+// Embedded PGlite has a single connection (every transaction runs alone), so these tests would
+// prove nothing there: they run only when DATABASE_URL names a PostgreSQL server.
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import type { Response } from "supertest";
+import { randomId } from "../../src/shared/crypto.js";
+import { onPostgres } from "../support/database.js";
+import { PHONES, startHarness, type Harness } from "../support/harness.js";
+
+const describeOnPostgres = onPostgres ? describe : describe.skip;
+
+const SKIP_REASON = "races need PostgreSQL (DATABASE_URL): skipped on embedded PGlite";
+if (!onPostgres) {
+  // Jest lists no test names for a file whose tests are all skipped, so say it once on stderr too.
+  process.stderr.write(`\n[concurrency.test.ts] ${SKIP_REASON}\n`);
+  describe("races", () => {
+    test.skip(SKIP_REASON, () => undefined);
+  });
+}
+
+type CreatedChallenge = { id: string; code: string; pollToken: string; smsBody: string };
+
+function times<T>(n: number, fn: (i: number) => T): T[] {
+  return Array.from({ length: n }, (_, i) => fn(i));
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
+  return out;
+}
+
+describeOnPostgres("races on real PostgreSQL connections", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ poolSize: 30 });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function pendingChallenge(appInput: Parameters<Harness["createApp"]>[0] = {}, phone: string = PHONES.fr) {
+    const app = await h.createApp(appInput);
+    const created = await h.createChallenge(app.sk, { phone, purpose: "login" });
+    expect(created.status).toBe(201);
+    return { app, challenge: created.body as CreatedChallenge };
+  }
+
+  async function challengeRow(id: string) {
+    const [row] = await h.db.query<{ status: string; verified_at: Date | null; attempts: number; consumed_at: Date | null }>(
+      `SELECT status::text AS status, verified_at, attempts, consumed_at FROM challenges WHERE id = $1`,
+      [id],
+    );
+    return row!;
+  }
+
+  async function inboundOutcomes(appId: string) {
+    return h.db.query<{ provider_message_id: string; outcome: string; challenge_id: string | null }>(
+      `SELECT provider_message_id, outcome::text AS outcome, challenge_id FROM inbound_messages WHERE app_id = $1`,
+      [appId],
+    );
+  }
+
+  async function failureRows(appId: string) {
+    return h.db.query<{ failures: number; locked_until: Date | null }>(
+      `SELECT failures, locked_until FROM phone_failures WHERE app_id = $1`,
+      [appId],
+    );
+  }
+
+  const outcomeOf = (res: Response) => (res.body?.results?.[0]?.outcome as string | undefined) ?? `HTTP ${res.status}`;
+
+  /** 50 deliveries of one message at once, each signed on its own (as a retrying provider would). */
+  async function deliverSameMessageConcurrently(copies: number) {
+    const { app, challenge } = await pendingChallenge();
+    const messageId = randomId("sms");
+    const payload = { messageId, from: PHONES.fr, to: app.number, text: challenge.smsBody };
+    const responses = await Promise.all(
+      times(copies, () => {
+        const signed = h.signedGeneric(payload);
+        return h.http().post("/v1/inbound/generic").set(signed.headers).send(signed.body);
+      }),
+    );
+    return { app, challenge, messageId, responses };
+  }
+
+  async function expectVerifiedExactlyOnce(run: Awaited<ReturnType<typeof deliverSameMessageConcurrently>>) {
+    const { app, challenge, messageId, responses } = run;
+    expect(responses.map((r) => r.status)).toEqual(times(responses.length, () => 200));
+    expect(countBy(responses, outcomeOf)).toEqual({ verified: 1, duplicate: responses.length - 1 });
+    expect(await inboundOutcomes(app.appId)).toEqual([{ provider_message_id: messageId, outcome: "verified", challenge_id: challenge.id }]);
+    const row = await challengeRow(challenge.id);
+    expect(row.status).toBe("verified");
+    expect(row.verified_at).not.toBeNull();
+  }
+
+  test("when the same message arrives 50 times at once, verifies once and answers 2xx to all", async () => {
+    await expectVerifiedExactlyOnce(await deliverSameMessageConcurrently(50));
+  });
+
+  test("when the same signed request is sent 50 times at once, verifies once and answers 2xx to all", async () => {
+    const { app, challenge } = await pendingChallenge();
+    const messageId = randomId("sms");
+    const signed = h.signedGeneric({ messageId, from: PHONES.fr, to: app.number, text: challenge.code });
+    const responses = await Promise.all(times(50, () => h.http().post("/v1/inbound/generic").set(signed.headers).send(signed.body)));
+    await expectVerifiedExactlyOnce({ app, challenge, messageId, responses });
+  });
+
+  test(
+    "over 20 rounds of 50 simultaneous duplicate deliveries, every round verifies exactly once",
+    async () => {
+      const rounds = 20;
+      const summary: string[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const run = await deliverSameMessageConcurrently(50);
+        const outcomes = countBy(run.responses, outcomeOf);
+        const rows = await inboundOutcomes(run.app.appId);
+        const status = (await challengeRow(run.challenge.id)).status;
+        if (outcomes.verified !== 1 || outcomes.duplicate !== 49 || rows.length !== 1 || status !== "verified") {
+          summary.push(`round ${round}: outcomes ${JSON.stringify(outcomes)}, ${rows.length} rows, status ${status}`);
+        }
+      }
+      expect(summary).toEqual([]);
+    },
+    180_000,
+  );
+
+  test("when 50 different messages carry the right code at once, exactly one verifies and the others are duplicates", async () => {
+    const { app, challenge } = await pendingChallenge();
+    const responses = await Promise.all(
+      times(50, () => h.sendSms({ from: PHONES.fr, to: app.number, text: challenge.code, messageId: randomId("sms") })),
+    );
+    expect(responses.map((r) => r.status)).toEqual(times(50, () => 200));
+    expect(countBy(responses, outcomeOf)).toEqual({ verified: 1, duplicate: 49 });
+
+    const rows = await inboundOutcomes(app.appId);
+    expect(rows).toHaveLength(50);
+    expect(countBy(rows, (r) => r.outcome)).toEqual({ verified: 1, duplicate: 49 });
+    expect(rows.find((r) => r.outcome === "verified")?.challenge_id).toBe(challenge.id);
+
+    const row = await challengeRow(challenge.id);
+    expect(row.status).toBe("verified");
+    expect(row.verified_at).not.toBeNull();
+    expect(row.attempts).toBe(0);
+    expect(await failureRows(app.appId)).toEqual([]);
+
+    const read = await h.http().get(`/v1/challenges/${challenge.id}`).set("X-Poll-Token", challenge.pollToken);
+    expect(read.body).toMatchObject({ status: "verified", verifiedAt: row.verified_at!.toISOString(), attemptsRemaining: 5 });
+  });
+
+  test("when 10 wrong codes arrive at once from a phone allowed 10 attempts, all 10 are counted and the challenge fails", async () => {
+    const { app, challenge } = await pendingChallenge({ maxAttempts: 10 });
+    const wrongCodes = times(11, (i) => String(100000 + i * 7919)).filter((c) => c !== challenge.code).slice(0, 10);
+    const responses = await Promise.all(wrongCodes.map((code) => h.sendSms({ from: PHONES.fr, to: app.number, text: code })));
+    expect(responses.map((r) => r.status)).toEqual(times(10, () => 200));
+    expect(countBy(responses, outcomeOf)).toEqual({ wrong_code: 10 });
+
+    const failures = await failureRows(app.appId);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.failures).toBe(10);
+    expect(failures[0]!.locked_until).not.toBeNull();
+    const row = await challengeRow(challenge.id);
+    expect(row.status).toBe("failed");
+    expect(row.attempts).toBe(10);
+
+    // And the right code after the lock-out does nothing.
+    const late = await h.sendSms({ from: PHONES.fr, to: app.number, text: challenge.code });
+    expect(late.status).toBe(200);
+    expect(outcomeOf(late)).not.toBe("verified");
+    expect((await challengeRow(challenge.id)).status).toBe("failed");
+  });
+
+  test("when 20 identical creations with one Idempotency-Key arrive at once, all get 201 with the same challenge and one row exists", async () => {
+    const app = await h.createApp();
+    const key = `order-${randomId("idem")}`;
+    const body = { phone: PHONES.de, purpose: "transaction", context: { amount: "49.90", currency: "EUR", merchant: "Shop" } };
+    const responses = await Promise.all(times(20, () => h.createChallenge(app.sk, body, { "Idempotency-Key": key })));
+
+    expect(responses.map((r) => r.status)).toEqual(times(20, () => 201));
+    const first = responses[0]!.body as CreatedChallenge;
+    for (const res of responses) {
+      expect(res.body).toMatchObject({ id: first.id, code: first.code, pollToken: first.pollToken, smsBody: first.smsBody });
+    }
+    // Exactly one request created it; the other 19 are replays of it.
+    expect(responses.filter((r) => r.headers["idempotent-replayed"] === "true")).toHaveLength(19);
+    const rows = await h.db.query<{ id: string }>(`SELECT id FROM challenges WHERE app_id = $1`, [app.appId]);
+    expect(rows).toEqual([{ id: first.id }]);
+  });
+
+  test("when 20 consume calls for one verified challenge arrive at once, exactly one gets 200 and the others 409", async () => {
+    const { app, challenge } = await pendingChallenge();
+    const sms = await h.sendSms({ from: PHONES.fr, to: app.number, text: challenge.code });
+    expect(outcomeOf(sms)).toBe("verified");
+
+    const responses = await Promise.all(
+      times(20, () => h.http().post(`/v1/challenges/${challenge.id}/consume`).set("Authorization", `Bearer ${app.sk}`)),
+    );
+    expect(countBy(responses, (r) => String(r.status))).toEqual({ "200": 1, "409": 19 });
+    for (const res of responses.filter((r) => r.status === 409)) {
+      expect(res.body.code).toBe("CHALLENGE_ALREADY_CONSUMED");
+    }
+    const winner = responses.find((r) => r.status === 200)!;
+    expect((await challengeRow(challenge.id)).consumed_at?.toISOString()).toBe(winner.body.consumedAt);
+  });
+
+  test("when 10 challenges for one phone are requested at once, no more than the 3 allowed are pending", async () => {
+    const app = await h.createApp();
+    const responses = await Promise.all(times(10, () => h.createChallenge(app.sk, { phone: PHONES.gb, purpose: "signup" })));
+    expect(countBy(responses, (r) => String(r.status))).toEqual({ "201": 3, "429": 7 });
+    for (const res of responses.filter((r) => r.status === 429)) expect(res.body.code).toBe("TOO_MANY_PENDING");
+    const rows = await h.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM challenges WHERE app_id = $1 AND status = 'pending'`,
+      [app.appId],
+    );
+    expect(rows[0]!.n).toBe(3);
+  });
+});

@@ -1,0 +1,97 @@
+// Rate limits at limit−1, limit and limit+1, kept in PostgreSQL so they hold across a restart.
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { createLogger } from "../../src/http/logger.js";
+import { openPostgres } from "../../src/db/database.js";
+import { createRuntime } from "../../src/runtime.js";
+import request from "supertest";
+import { onPostgres } from "../support/database.js";
+import { PHONES, startHarness, type Harness } from "../support/harness.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    env: { RATE_LIMIT_PHONE_PER_HOUR: "4", RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE: "5", RATE_LIMIT_SECRET_KEY_PER_MINUTE: "8" },
+  });
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const phoneOf = (i: number) => `+336${String(10_000_000 + i).slice(-8)}`;
+
+describe("per phone per hour", () => {
+  test("the limit allows limit challenges for one phone and refuses the next with 429 and Retry-After", async () => {
+    const app = await h.createApp();
+    const phone = PHONES.de;
+    for (let i = 0; i < 4; i++) {
+      const res = await h.createChallenge(app.sk, { phone, purpose: "login" });
+      expect(res.status).toBe(201);
+      // Keep the pending limit (3) out of the way: cancel each one (with its poll token, so the
+      // secret key's own limit is not what this test hits).
+      await h.http().post(`/v1/challenges/${res.body.id}/cancel`).set("X-Poll-Token", res.body.pollToken);
+    }
+    const refused = await h.createChallenge(app.sk, { phone, purpose: "login" });
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ code: "RATE_LIMITED", reason: "phone" });
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThan(3500);
+    // Another phone, and the same phone at another app, are not affected.
+    expect((await h.createChallenge(app.sk, { phone: PHONES.fr, purpose: "login" })).status).toBe(201);
+    const otherApp = await h.createApp();
+    expect((await h.createChallenge(otherApp.sk, { phone, purpose: "login" })).status).toBe(201);
+  });
+
+  test("an app's own phone limit overrides the default", async () => {
+    const app = await h.createApp({ rateLimitPhonePerHour: 1 });
+    expect((await h.createChallenge(app.sk, { phone: PHONES.gb, purpose: "login" })).status).toBe(201);
+    expect((await h.createChallenge(app.sk, { phone: PHONES.gb, purpose: "login" })).status).toBe(429);
+  });
+});
+
+describe("per key", () => {
+  test("a publishable key and client IP may create limit challenges a minute, then 429", async () => {
+    const app = await h.createApp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await h.createChallenge(app.pk, { phone: phoneOf(i), purpose: "signup" })).status);
+    expect(statuses).toEqual([201, 201, 201, 201, 201, 429]);
+    // Without a trusted proxy configured, X-Forwarded-For is not the client IP: spoofing it does not help.
+    const spoofed = await h.createChallenge(app.pk, { phone: phoneOf(7), purpose: "signup" }, { "X-Forwarded-For": "203.0.113.9" });
+    expect(spoofed.status).toBe(429);
+    // Reads with the poll token are not limited by it.
+    const c = (await h.createChallenge(app.sk, { phone: phoneOf(50), purpose: "signup" })).body;
+    for (let i = 0; i < 6; i++) {
+      expect((await h.http().get(`/v1/challenges/${c.id}`).set("Authorization", `Bearer ${app.pk}`).set("X-Poll-Token", c.pollToken)).status).toBe(200);
+    }
+  });
+
+  test("a secret key may make limit requests a minute, then 429 with Retry-After", async () => {
+    const app = await h.createApp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      statuses.push((await h.http().get("/v1/challenges/chl_0000000000000000000000").set("Authorization", `Bearer ${app.sk}`)).status);
+    }
+    expect(statuses).toEqual([404, 404, 404, 404, 404, 404, 404, 404, 429]);
+    const refused = await h.http().get("/v1/challenges/chl_0000000000000000000000").set("Authorization", `Bearer ${app.sk}`);
+    expect(refused.body).toMatchObject({ code: "RATE_LIMITED", reason: "secret_key" });
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers["retry-after"])).toBeLessThanOrEqual(60);
+  });
+
+  test("limits hold across a restart of the service (they live in the database)", async () => {
+    const app = await h.createApp();
+    for (let i = 0; i < 5; i++) expect((await h.createChallenge(app.pk, { phone: phoneOf(100 + i), purpose: "login" })).status).toBe(201);
+    // A new runtime on the same database: a restarted instance.
+    const database = onPostgres
+      ? openPostgres({ url: h.db.url!, poolSize: 2, connectTimeoutMs: 5000, statementTimeoutMs: 10_000 })
+      : h.db.database;
+    const restarted = await createRuntime(h.config, { logger: createLogger("silent"), database });
+    try {
+      const res = await request(restarted.buildHttpApp())
+        .post("/v1/challenges")
+        .set("Authorization", `Bearer ${app.pk}`)
+        .send({ phone: phoneOf(200), purpose: "login" });
+      expect(res.status).toBe(429);
+    } finally {
+      if (onPostgres) await restarted.close();
+    }
+  });
+});

@@ -1,0 +1,248 @@
+// Sinch inbound callbacks, and the path-token check shared by the unsigned providers.
+//
+// No published vector or SDK oracle exists for a path token (Sinch signs nothing; the official
+// `@sinch/sdk-core` only parses payloads, and is not a dependency), so the token check is tested
+// on its own terms: the exact token passes, every near miss is refused with the right code,
+// rotation lists and empty lists behave, and random tokens with random single mutations
+// (fast-check, seeded) are refused. The parser is tested on a payload shaped like Sinch's
+// documented `mo_text`, one malformed field per case.
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import { createPathTokenVerifier, MAX_PATH_TOKEN_CHARS } from "../../../src/providers/path-token.js";
+import { parseProviderTimestamp } from "../../../src/providers/payload.js";
+import { createSinchAdapter } from "../../../src/providers/sinch.js";
+import type { InboundRequest } from "../../../src/providers/provider.js";
+import { AppError } from "../../../src/shared/errors.js";
+import { pathTokenNearMisses, toInboundRequest } from "../../support/providers/path-token.js";
+import { signSinchRequest, sinchMoText } from "../../support/providers/sinch.js";
+
+const FC_SEED = 20_261_123;
+const NOW = new Date("2031-05-04T10:00:00.000Z");
+const TOKEN = "sinchTok_9fK2-xQ7mZ4pL8vR3nW6yB1cD5hJ0gT";
+const OTHER_TOKEN = "rotatedTok_Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5";
+
+/** Tokens as config.ts accepts them: 32–200 characters of [A-Za-z0-9_-]. */
+const tokenArb = fc.string({
+  unit: fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-".split("")),
+  minLength: 32,
+  maxLength: 200,
+});
+
+function request(overrides: { token?: string | undefined; payload?: unknown } = {}): InboundRequest {
+  const token = "token" in overrides ? overrides.token : TOKEN;
+  const payload = overrides.payload ?? sinchMoText({ from: "+33612345678", to: "+447400000123", body: "Acme: 123456", receivedAt: NOW });
+  return toInboundRequest(signSinchRequest({ token, payload }), { receivedAt: NOW });
+}
+
+function parseError(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error("expected the payload to be refused");
+}
+
+describe("the path-token check", () => {
+  const verify = createPathTokenVerifier([TOKEN]);
+
+  it("accepts the configured token", () => {
+    expect(verify(TOKEN)).toEqual({ ok: true });
+  });
+
+  it("answers WEBHOOK_SIGNATURE_MISSING when the path holds no token", () => {
+    expect(verify(undefined)).toMatchObject({ ok: false, code: "WEBHOOK_SIGNATURE_MISSING" });
+    expect(verify("")).toMatchObject({ ok: false, code: "WEBHOOK_SIGNATURE_MISSING" });
+  });
+
+  it.each(pathTokenNearMisses(TOKEN))("refuses a token with its $name as WEBHOOK_SIGNATURE_INVALID", ({ presented }) => {
+    expect(verify(presented)).toMatchObject({ ok: false, code: "WEBHOOK_SIGNATURE_INVALID" });
+  });
+
+  it("refuses another well-formed token and an over-long one", () => {
+    expect(verify(OTHER_TOKEN)).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID" });
+    expect(verify(TOKEN.repeat(20))).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID" });
+    expect(verify("x".repeat(MAX_PATH_TOKEN_CHARS + 1))).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID" });
+  });
+
+  it("accepts every token of a rotation list and nothing else", () => {
+    const rotating = createPathTokenVerifier([OTHER_TOKEN, TOKEN]);
+    expect(rotating(TOKEN)).toEqual({ ok: true });
+    expect(rotating(OTHER_TOKEN)).toEqual({ ok: true });
+    expect(rotating(`${TOKEN}${OTHER_TOKEN}`)).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID" });
+    expect(createPathTokenVerifier([OTHER_TOKEN])(TOKEN)).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID" });
+  });
+
+  it("refuses everything with WEBHOOK_NOT_CONFIGURED when no token is configured", () => {
+    const unconfigured = createPathTokenVerifier([]);
+    expect(unconfigured(TOKEN)).toMatchObject({ ok: false, code: "WEBHOOK_NOT_CONFIGURED" });
+    expect(unconfigured(undefined)).toMatchObject({ ok: false, code: "WEBHOOK_NOT_CONFIGURED" });
+    expect(unconfigured("")).toMatchObject({ ok: false, code: "WEBHOOK_NOT_CONFIGURED" });
+  });
+
+  it("accepts random configured tokens and refuses each random single-character mutation (property)", () => {
+    const mutationArb = fc.oneof(
+      fc.record({ kind: fc.constant("replace" as const), at: fc.nat(), char: fc.string({ minLength: 1, maxLength: 1 }) }),
+      fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), char: fc.string({ minLength: 1, maxLength: 1 }) }),
+      fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), char: fc.constant("") }),
+      fc.record({ kind: fc.constant("flipCase" as const), at: fc.nat(), char: fc.constant("") }),
+    );
+    fc.assert(
+      fc.property(tokenArb, fc.array(tokenArb, { maxLength: 3 }), mutationArb, (token, others, mutation) => {
+        const verifyRandom = createPathTokenVerifier([...others, token]);
+        expect(verifyRandom(token)).toEqual({ ok: true });
+        const i = mutation.at % token.length;
+        const c = token[i]!;
+        const mutated =
+          mutation.kind === "replace"
+            ? token.slice(0, i) + mutation.char + token.slice(i + 1)
+            : mutation.kind === "insert"
+              ? token.slice(0, i) + mutation.char + token.slice(i)
+              : mutation.kind === "delete"
+                ? token.slice(0, i) + token.slice(i + 1)
+                : token.slice(0, i) + (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()) + token.slice(i + 1);
+        fc.pre(mutated !== token && !others.includes(mutated));
+        expect(verifyRandom(mutated)).toMatchObject({ ok: false, code: "WEBHOOK_SIGNATURE_INVALID" });
+      }),
+      { seed: FC_SEED, numRuns: 500 },
+    );
+  });
+});
+
+describe("the Sinch adapter's verification", () => {
+  const adapter = createSinchAdapter({ tokens: [TOKEN] });
+
+  it("is a path-token adapter that takes POST only", () => {
+    expect(adapter).toMatchObject({ name: "sinch", usesPathToken: true, methods: ["POST"] });
+  });
+
+  it("accepts the request on the configured token", () => {
+    expect(adapter.verify(request())).toEqual({ ok: true });
+  });
+
+  it("refuses a request without token, with a wrong token, and every near miss", () => {
+    expect(adapter.verify(request({ token: undefined }))).toMatchObject({ code: "WEBHOOK_SIGNATURE_MISSING" });
+    expect(adapter.verify(request({ token: OTHER_TOKEN }))).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID" });
+    for (const { presented } of pathTokenNearMisses(TOKEN)) {
+      expect(adapter.verify({ ...request(), pathToken: presented })).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID" });
+    }
+  });
+
+  it("accepts both tokens of a rotation list", () => {
+    const rotating = createSinchAdapter({ tokens: [TOKEN, OTHER_TOKEN] });
+    expect(rotating.verify(request({ token: TOKEN }))).toEqual({ ok: true });
+    expect(rotating.verify(request({ token: OTHER_TOKEN }))).toEqual({ ok: true });
+  });
+
+  it("refuses every request when no token is configured", () => {
+    const unconfigured = createSinchAdapter({ tokens: [] });
+    expect(unconfigured.verify(request())).toMatchObject({ ok: false, code: "WEBHOOK_NOT_CONFIGURED" });
+  });
+
+  it("answers 200, whatever the outcomes", () => {
+    expect(adapter.acknowledge([{ providerMessageId: "x", outcome: "verified" }]).status).toBe(200);
+    expect(adapter.acknowledge([]).status).toBe(200);
+  });
+});
+
+describe("the Sinch adapter's parser", () => {
+  const adapter = createSinchAdapter({ tokens: [TOKEN] });
+
+  /** Shaped like the `mo_text` example of Sinch's Inbounds documentation. */
+  const FIXTURE = {
+    type: "mo_text",
+    id: "01FC66621XXXXX119Z8PMV1QPQ",
+    from: "33612345678",
+    to: "447400000123",
+    body: "Acme Bank: 482913 is my code to log in",
+    operator_id: "20801",
+    received_at: "2031-05-04T09:59:58.123Z",
+    sent_at: "2031-05-04T09:59:57.000Z",
+    client_reference: "a-ref",
+  };
+
+  it("reads a documented mo_text into one message", () => {
+    expect(adapter.parse(request({ payload: FIXTURE }))).toEqual([
+      {
+        providerMessageId: "01FC66621XXXXX119Z8PMV1QPQ",
+        from: "33612345678",
+        to: "447400000123",
+        text: "Acme Bank: 482913 is my code to log in",
+        receivedAt: new Date("2031-05-04T09:59:58.123Z"),
+        carrier: "20801",
+      },
+    ]);
+  });
+
+  it("accepts fields Sinch may add, null optional fields and absent optional fields", () => {
+    const { operator_id: _o, sent_at: _s, client_reference: _c, ...minimal } = FIXTURE;
+    expect(adapter.parse(request({ payload: { ...FIXTURE, udh: "0500030A0201", new_field: { x: 1 } } }))).toHaveLength(1);
+    expect(adapter.parse(request({ payload: { ...FIXTURE, operator_id: null, sent_at: null } }))[0]).not.toHaveProperty("carrier");
+    expect(adapter.parse(request({ payload: minimal }))[0]).toMatchObject({ providerMessageId: FIXTURE.id, text: FIXTURE.body });
+  });
+
+  it.each(["mo_binary", "mo_media", "delivery_report_sms", "recipient_delivery_report_sms", "delivery_report_mms"])(
+    "acknowledges a %s callback without a message",
+    (type) => {
+      expect(adapter.parse(request({ payload: { type, id: "01X", batch_id: "01Y", from: "1", to: "2", body: "AAEC" } }))).toEqual([]);
+    },
+  );
+
+  const refused: [string, unknown][] = [
+    ["a body that is not JSON", "type=mo_text&id=1"],
+    ["a JSON array", [FIXTURE]],
+    ["a JSON string", "\"mo_text\""],
+    ["no type", { ...FIXTURE, type: undefined }],
+    ["a numeric type", { ...FIXTURE, type: 1 }],
+    ["no id", { ...FIXTURE, id: undefined }],
+    ["an empty id", { ...FIXTURE, id: "" }],
+    ["an id of 201 characters", { ...FIXTURE, id: "A".repeat(201) }],
+    ["no from", { ...FIXTURE, from: undefined }],
+    ["no to", { ...FIXTURE, to: undefined }],
+    ["a from of 65 characters", { ...FIXTURE, from: "1".repeat(65) }],
+    ["no body", { ...FIXTURE, body: undefined }],
+    ["a numeric body", { ...FIXTURE, body: 482913 }],
+    ["a body of 10,001 characters", { ...FIXTURE, body: "x".repeat(10_001) }],
+    ["a received_at that is not a date", { ...FIXTURE, received_at: "yesterday" }],
+    ["a received_at on February 31st", { ...FIXTURE, received_at: "2031-02-31T10:00:00.000Z" }],
+    ["a sent_at that is not a date", { ...FIXTURE, sent_at: "1651234567" }],
+    ["an operator_id that is an object", { ...FIXTURE, operator_id: { mcc: "208" } }],
+  ];
+  it.each(refused)("refuses %s with WEBHOOK_PAYLOAD_INVALID", (_name, payload) => {
+    const error = parseError(() => adapter.parse(request({ payload: typeof payload === "string" ? payload : JSON.stringify(payload) })));
+    expect(error.code).toBe("WEBHOOK_PAYLOAD_INVALID");
+    expect(error.status).toBe(400);
+  });
+
+  it("reads random mo_text payloads field for field (property)", () => {
+    const fieldArb = (max: number) => fc.string({ minLength: 1, maxLength: max });
+    fc.assert(
+      fc.property(fieldArb(200), fieldArb(64), fieldArb(64), fc.string({ maxLength: 2_000 }), fc.date({ min: new Date("2000-01-01"), max: new Date("2099-12-31"), noInvalidDate: true }), (id, from, to, body, at) => {
+        const [message] = adapter.parse(request({ payload: { type: "mo_text", id, from, to, body, received_at: at.toISOString() } }));
+        expect(message).toEqual({ providerMessageId: id, from, to, text: body, receivedAt: at });
+      }),
+      { seed: FC_SEED, numRuns: 200 },
+    );
+  });
+});
+
+describe("provider timestamps", () => {
+  it.each([
+    ["2031-05-04T09:59:58.123Z", "2031-05-04T09:59:58.123Z"],
+    ["2031-05-04T09:59:58Z", "2031-05-04T09:59:58.000Z"],
+    ["2019-08-08T10:52:37.000+0000", "2019-08-08T10:52:37.000Z"],
+    ["2019-08-08T12:52:37.000+02:00", "2019-08-08T10:52:37.000Z"],
+    ["2019-08-08T05:52:37-0500", "2019-08-08T10:52:37.000Z"],
+    ["2019-08-08T10:52:37.123456789Z", "2019-08-08T10:52:37.123Z"],
+  ])("reads %s as %s", (text, iso) => {
+    expect(parseProviderTimestamp(text)?.toISOString()).toBe(iso);
+  });
+
+  it.each(["2019-08-08", "2019-08-08 10:52:37", "2019-02-29T10:00:00Z", "2019-08-08T24:00:00Z", "2019-08-08T10:52:37", "2019-08-08T10:52:37+25:00", "1565261557"])(
+    "refuses %s",
+    (text) => {
+      expect(parseProviderTimestamp(text)).toBeUndefined();
+    },
+  );
+});
