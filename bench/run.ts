@@ -10,7 +10,8 @@
 //
 // The database server is BENCH_DATABASE_URL, else DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres;
 // each run creates its own databases there and drops them at the end.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +40,8 @@ const { values: args } = parseArgs({
     keep: { type: "boolean", default: false },
     "cpu-prof": { type: "boolean", default: false },
     "service-dir": { type: "string" },
+    entry: { type: "string", default: "dist" },
+    "node-args": { type: "string", default: "" },
     help: { type: "boolean", default: false },
   },
 });
@@ -56,6 +59,9 @@ if (args.help) {
   --keep                keep the benchmark databases
   --cpu-prof            write CPU profiles of the service processes to bench/results/profiles/
   --service-dir DIR     run the service from another checkout (e.g. an older commit, to measure a change)
+  --entry dist|source   run the compiled dist/server.js, as \`npm run start:prod\` does (default; built
+                        first with \`npm run build\`), or src/server.ts through tsx, as \`npm start\` does
+  --node-args="ARGS"    extra node options for the service process (e.g. --node-args="--max-semi-space-size=4")
 `);
   process.exit(0);
 }
@@ -68,6 +74,15 @@ const CONNECTIONS = Number(args.connections);
 const WAITERS = Number(args.waiters);
 const POOL_SIZE = args["pool-size"]!;
 const SERVICE_DIR = path.resolve(args["service-dir"] ?? ROOT);
+if (args.entry !== "source" && args.entry !== "dist") throw new Error("--entry must be source or dist");
+const ENTRY = args.entry === "dist" ? "dist/server.js" : "src/server.ts";
+if (args.entry === "dist") {
+  // The service as deployed: compiled once (`npm run build`), then `node dist/server.js`.
+  process.stderr.write(`building ${path.relative(process.cwd(), SERVICE_DIR) || "."} (npm run build)…\n`);
+  const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: SERVICE_DIR, stdio: ["ignore", "ignore", "inherit"] });
+  if (build.status !== 0 || !existsSync(path.join(SERVICE_DIR, ENTRY))) throw new Error(`npm run build failed in ${SERVICE_DIR}`);
+}
+const NODE_ARGS = args["node-args"]!.split(/\s+/).filter(Boolean);
 const ADMIN_URL = args["database-url"] ?? process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 // The targets of issue 6 (2 cores, PostgreSQL on the same host).
@@ -157,11 +172,11 @@ function cursor<T>(items: T[]) {
 async function startService(db: BenchDatabase, name: string): Promise<ServerProcess> {
   return startServer({
     name,
-    script: path.join(SERVICE_DIR, "src/server.ts"),
+    script: path.join(SERVICE_DIR, ENTRY),
     cwd: SERVICE_DIR,
     env: { ...SERVICE_ENV, DATABASE_URL: db.url },
     readyPath: "/readyz",
-    nodeArgs: args["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", path.join(ROOT, "bench/results/profiles")] : [],
+    nodeArgs: [...NODE_ARGS, ...(args["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", path.join(ROOT, "bench/results/profiles")] : [])],
   });
 }
 
@@ -464,7 +479,7 @@ function report(machine: Record<string, unknown>) {
       {
         date: new Date().toISOString(),
         machine,
-        options: { serviceDir: SERVICE_DIR, saturationSeconds: SAT_SECONDS, pacedSeconds: PACED_SECONDS, rounds: ROUNDS, connections: CONNECTIONS, waiters: WAITERS, poolSize: Number(POOL_SIZE) },
+        options: { serviceDir: SERVICE_DIR, entry: ENTRY, nodeArgs: NODE_ARGS, saturationSeconds: SAT_SECONDS, pacedSeconds: PACED_SECONDS, rounds: ROUNDS, connections: CONNECTIONS, waiters: WAITERS, poolSize: Number(POOL_SIZE) },
         rows,
         fanOuts,
         fanOutFailures,

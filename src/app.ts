@@ -1,9 +1,7 @@
 // Builds the Express app from its dependencies. Never listens (see server.ts).
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import express, { type Express } from "express";
-import { pinoHttp } from "pino-http";
 import type { AppService } from "./apps/app-service.js";
 import { challengeRoutes } from "./challenges/challenge-routes.js";
 import { dashboardRoutes } from "./dashboard/dashboard-routes.js";
@@ -11,7 +9,7 @@ import type { DashboardService } from "./dashboard/dashboard-service.js";
 import { demoRoutes } from "./demo/demo-routes.js";
 import type { DemoService } from "./demo/demo-service.js";
 import type { ChallengeService } from "./challenges/challenge-service.js";
-import { safePath, type Logger } from "./http/logger.js";
+import { requestLogger, safePath, type Logger } from "./http/logger.js";
 import { requestDeadline } from "./http/deadline.js";
 import type { Metrics } from "./http/metrics.js";
 import { problemHandler, sendProblem } from "./http/problem.js";
@@ -58,24 +56,8 @@ export function buildApp(deps: AppDeps): Express {
   app.set("trust proxy", deps.trustProxy);
   app.set("query parser", "simple");
 
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const incoming = req.headers["x-request-id"];
-        const id = typeof incoming === "string" && /^[\w.-]{8,64}$/.test(incoming) ? incoming : randomUUID();
-        res.setHeader("X-Request-Id", id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "info" : "debug"),
-      // pino-http logs requests with its own serializers: replace them, so no query string (GET
-      // webhooks carry numbers and texts there), no path token and no header reaches the log.
-      serializers: {
-        req: (req: { id?: string; method?: string; url?: string }) => ({ id: req.id, method: req.method, path: safePath(req.url) }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  // One log line per request, with its id (X-Request-Id) and without query string, path token or headers.
+  app.use(requestLogger(deps.logger));
   app.use(deps.metrics.middleware);
   app.use(
     requestDeadline({

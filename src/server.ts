@@ -1,9 +1,10 @@
 // Starts the service: configuration, runtime, HTTP server, graceful shutdown.
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { ConfigError, loadConfigFromEnv } from "./config.js";
 import { DataDirInUseError } from "./db/embedded.js";
 import { MigrationError } from "./db/migrate.js";
 import { createLogger } from "./http/logger.js";
+import { withStableShapes } from "./http/stable-shapes.js";
 import { createRuntime } from "./runtime.js";
 
 async function main(): Promise<void> {
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   }
   const app = runtime.buildHttpApp();
 
-  const server: Server = app.listen(config.port, config.host);
+  const server: Server = createServer(withStableShapes(app)).listen(config.port, config.host);
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
   server.keepAliveTimeout = 5_000;

@@ -46,7 +46,9 @@ export async function startServer(options: {
   cwd?: string;
 }): Promise<ServerProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", options.script], {
+  // TypeScript runs through tsx (as `npm start` does); compiled JavaScript (dist/) runs as it is.
+  const loader = options.script.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, options.script], {
     env: { ...process.env, ...options.env, PORT: String(port), HOST: "127.0.0.1", NODE_OPTIONS: "" },
     stdio: ["ignore", "ignore", "inherit"],
     ...(options.cwd ? { cwd: options.cwd } : {}),

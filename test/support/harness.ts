@@ -4,6 +4,7 @@ import { Writable } from "node:stream";
 import request from "supertest";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/http/logger.js";
+import { withStableShapes } from "../../src/http/stable-shapes.js";
 import { signStandardWebhook } from "../../src/providers/standard-webhooks.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { fixedClock, systemClock, type Clock } from "../../src/shared/clock.js";
@@ -52,7 +53,9 @@ export async function startHarness(options: HarnessOptions = {}) {
   const clock = options.clock ?? systemClock;
   const runtime: Runtime = await createRuntime(config, { logger, clock, database: testDb.database, collectDefaultMetrics: false });
   const app = runtime.buildHttpApp();
-  const http = () => request(app);
+  // Through the same request listener as src/server.ts (withStableShapes around the Express app).
+  const listener = withStableShapes(app);
+  const http = () => request(listener);
 
   let numberCounter = 0;
   /** A fresh virtual number per app (they are unique): UK mobile numbers +44 7400 000xxx. */
