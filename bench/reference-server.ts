@@ -5,8 +5,8 @@
 //
 // Same work: the Standard Webhooks signature over the raw bytes (the project's verifier), the
 // payload's shape, sender and recipient normalised to E.164 (libphonenumber, the project's
-// normaliser), the virtual number's owner looked up (and cached, as the service does), code
-// candidates extracted and HMACed, then the very same SQL statement as the service
+// normaliser), the virtual number's owner looked up (and cached, as the service does), the SMS's
+// code found (the service's rule) and HMACed, then the very same SQL statement as the service
 // (src/inbound/verify-statement.ts), prepared the same way (a named statement per connection). Only the verified path is complete here: a message that
 // verifies nothing is stored as `no_pending_challenge` (the service would go on to count a wrong code).
 //
@@ -15,7 +15,7 @@
 import http from "node:http";
 import pg from "pg";
 import { maskPhone, normalizeSender } from "../src/challenges/phone.js";
-import { extractCodeCandidates } from "../src/inbound/code-extraction.js";
+import { findSmsCode } from "../src/challenges/sms-code.js";
 import { verifyStandardWebhook } from "../src/providers/standard-webhooks.js";
 import { createHasher, randomId } from "../src/shared/crypto.js";
 import type { CodeAlphabet } from "../src/challenges/code-policy.js";
@@ -34,7 +34,7 @@ const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: Number(env.D
 const MAX_BODY = 256 * 1024;
 const isText = (v: unknown, max: number): v is string => typeof v === "string" && v.length >= 1 && v.length <= max;
 
-type Owner = { appId: string; provider: string; codeLength: number; codeAlphabet: CodeAlphabet };
+type Owner = { appId: string; appName: string; provider: string; codeLength: number; codeAlphabet: CodeAlphabet };
 
 // The same owner cache as the service: the statement re-checks the owner, so it cannot go stale.
 const owners = new Map<string, Owner>();
@@ -42,12 +42,12 @@ const owners = new Map<string, Owner>();
 async function findNumber(e164: string): Promise<Owner | undefined> {
   const cached = owners.get(e164);
   if (cached) return cached;
-  const { rows } = await pool.query<{ app_id: string; provider: string; code_length: number; code_alphabet: string }>(
-    `SELECT n.app_id, n.provider, a.code_length, a.code_alphabet FROM virtual_numbers n JOIN apps a ON a.id = n.app_id WHERE n.e164 = $1`,
+  const { rows } = await pool.query<{ app_id: string; name: string; provider: string; code_length: number; code_alphabet: string }>(
+    `SELECT n.app_id, a.name, n.provider, a.code_length, a.code_alphabet FROM virtual_numbers n JOIN apps a ON a.id = n.app_id WHERE n.e164 = $1`,
     [e164],
   );
   const r = rows[0];
-  const owner = r && { appId: r.app_id, provider: r.provider, codeLength: r.code_length, codeAlphabet: r.code_alphabet as CodeAlphabet };
+  const owner = r && { appId: r.app_id, appName: r.name, provider: r.provider, codeLength: r.code_length, codeAlphabet: r.code_alphabet as CodeAlphabet };
   if (owner) owners.set(e164, owner);
   return owner;
 }
@@ -69,7 +69,7 @@ async function record(body: Buffer): Promise<{ status: number; body: string }> {
   if (!owner || owner.provider !== "generic" || !sender.ok || !recipient.ok) {
     return { status: 422, body: '{"code":"REFERENCE_HANDLES_THE_VERIFIED_PATH_ONLY"}' };
   }
-  const candidates = extractCodeCandidates(p.text.slice(0, 2000), { length: owner.codeLength, alphabet: owner.codeAlphabet });
+  const code = findSmsCode(p.text.slice(0, 2000), { length: owner.codeLength, alphabet: owner.codeAlphabet, appName: owner.appName });
   const row = {
     id: randomId("msg"),
     provider: "generic",
@@ -96,7 +96,7 @@ async function record(body: Buffer): Promise<{ status: number; body: string }> {
         codeLength: owner.codeLength,
         codeAlphabet: owner.codeAlphabet,
         phoneHashes: hasher.phoneAll(sender.e164),
-        codeHashes: candidates.flatMap((c) => hasher.codeAll(c)),
+        codeHashes: code === undefined ? [] : hasher.codeAll(code),
       }),
     });
     if (rows[0]?.challengeId) {

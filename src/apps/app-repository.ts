@@ -39,7 +39,8 @@ export type NewApp = AppPolicy & {
 
 export type KeyOwner = { keyId: string; appId: string; kind: KeyKind; keyHash: string };
 
-export type NumberOwner = { numberId: string; appId: string; provider: string; e164: string; policy: AppPolicy };
+/** A virtual number's owner: the app (its name is part of the SMS wording; apps are never renamed). */
+export type NumberOwner = { numberId: string; appId: string; appName: string; provider: string; e164: string; policy: AppPolicy };
 
 export class NumberTakenError extends Error {
   constructor(readonly e164: string) {
@@ -232,13 +233,14 @@ export function createAppRepository(prisma: PrismaClient, options: { secretSeale
           appId: true,
           provider: true,
           e164: true,
-          app: { select: policySelect },
+          app: { select: { name: true, ...policySelect } },
         },
       });
       if (!row) return undefined;
       return {
         numberId: row.id,
         appId: row.appId,
+        appName: row.app.name,
         provider: row.provider,
         e164: row.e164,
         policy: toPolicy({ ...row.app, codeAlphabet: row.app.codeAlphabet as CodeAlphabet }),

@@ -109,9 +109,10 @@ const WORDING: Record<Locale, { intro: (app: string) => string; purposes: Record
  * 49.90 EUR to Shop XY.` It names the app and the purpose (and amount and merchant for a
  * payment) so the user reads what they approve before sending it.
  *
- * The code comes first, followed by a space: extractCodeCandidates then returns it first
- * whatever the app name or context contain (digits, short words, other codes), and within its
- * candidate limit. App name and context are sanitised (see `sanitize`) and capped.
+ * The code comes first, followed by a space and the wording (see `wordingOpenings`): the SMS code
+ * rule (sms-code.ts) reads the first code-shaped group of the text and never what follows, so the
+ * app name and the context (which may hold digits, short words, even another challenge's code) are
+ * never read as a code. App name and context are sanitised (see `sanitize`) and capped.
  */
 export function buildSmsBody(input: SmsBodyInput): string {
   const caps = SMS_FIELD_MAX_LENGTH;
@@ -130,6 +131,17 @@ export function buildSmsBody(input: SmsBodyInput): string {
   if (!isPurpose(input.purpose)) throw new RangeError(`unknown purpose: ${String(input.purpose)}`);
   const purpose = wording.purposes[input.purpose];
   return `${input.code} ${wording.intro(app)} ${purpose(fields)}${description ? ` (${description})` : ""}.`;
+}
+
+/**
+ * How the service's own wording opens in the body of each locale, for an app of this name: the text
+ * that follows the code (`is my ACME code to`, `ist mein Code für ACME`, `est mon code ACME pour`).
+ * Everything the service writes into a body (the app name, the purpose, amount, merchant and
+ * description) comes after it, so the SMS code rule (sms-code.ts) never reads past it.
+ */
+export function wordingOpenings(appName: string): string[] {
+  const app = sanitize(appName, SMS_FIELD_MAX_LENGTH.appName);
+  return SUPPORTED_LOCALES.map((locale) => WORDING[locale].intro(app));
 }
 
 /**

@@ -60,17 +60,14 @@ function stepsFor(tx: Tx) {
      * re-reads the row, sees `verified`, and updates nothing.
      */
     async verifyMatching(q: { appId: string; phoneHashes: string[]; codeHashes: string[]; now: Date }): Promise<string | undefined> {
-      const rows = await tx.challenge.updateManyAndReturn({
-        where: {
-          appId: q.appId,
-          phoneHash: { in: q.phoneHashes },
-          codeHash: { in: q.codeHashes },
-          status: "pending",
-          expiresAt: { gt: q.now },
-        },
-        data: { status: "verified", verifiedAt: q.now, finishedAt: q.now },
-        select: { id: true },
-      });
+      const rows = await tx.$queryRaw<{ id: string }[]>`
+        UPDATE challenges SET status = 'verified', verified_at = ${q.now}::timestamptz, finished_at = ${q.now}::timestamptz
+         WHERE id = (SELECT c.id FROM challenges c
+                      WHERE c.app_id = ${q.appId} AND c.phone_hash = ANY(${q.phoneHashes}::text[]) AND c.code_hash = ANY(${q.codeHashes}::text[])
+                        AND c.status = 'pending' AND c.expires_at > ${q.now}::timestamptz
+                      ORDER BY c.created_at DESC, c.id LIMIT 1)
+           AND status = 'pending' AND expires_at > ${q.now}::timestamptz
+        RETURNING id`;
       return rows[0]?.id;
     },
 

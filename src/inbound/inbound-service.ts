@@ -3,11 +3,11 @@ import type { AppRepository, NumberOwner } from "../apps/app-repository.js";
 import { afterWrongCode } from "../challenges/attempts.js";
 import { effectiveStatus } from "../challenges/challenge-view.js";
 import { normalizeSender, maskPhone, type SenderResult } from "../challenges/phone.js";
+import { findSmsCode } from "../challenges/sms-code.js";
 import type { InboundRequest, InboundOutcome, MessageResult, ProviderAdapter, ProviderAnswer, ProviderMessage } from "../providers/provider.js";
 import type { Clock } from "../shared/clock.js";
 import { randomId, type Hasher, type Sealer } from "../shared/crypto.js";
 import { AppError } from "../shared/errors.js";
-import { extractCodeCandidates } from "./code-extraction.js";
 import { decideUnmatched, isRefusedLineType } from "./inbound-decision.js";
 import type { InboundRepository, InboundRow } from "./inbound-repository.js";
 
@@ -71,8 +71,8 @@ export function createInboundService(deps: InboundServiceDeps) {
     const owner = cachedOwner(recipient.e164);
     if (!owner || owner.provider !== provider) return undefined;
     const policy = owner.policy;
-    const candidates = extractCodeCandidates(message.text.slice(0, MAX_TEXT_CHARS), { length: policy.codeLength, alphabet: policy.codeAlphabet });
-    if (candidates.length === 0) return undefined;
+    const code = findSmsCode(message.text.slice(0, MAX_TEXT_CHARS), { length: policy.codeLength, alphabet: policy.codeAlphabet, appName: owner.appName });
+    if (code === undefined) return undefined;
     const result = await inbound.verifyInOneStatement({
       id: randomId("msg"),
       provider,
@@ -91,7 +91,7 @@ export function createInboundService(deps: InboundServiceDeps) {
       codeLength: policy.codeLength,
       codeAlphabet: policy.codeAlphabet,
       phoneHashes: hasher.phoneAll(sender.e164),
-      codeHashes: candidates.flatMap((c) => hasher.codeAll(c)),
+      codeHashes: hasher.codeAll(code),
     });
     if (result.kind === "stale_owner") owners.delete(recipient.e164);
     if (result.kind === "verified") return "verified";
@@ -137,8 +137,8 @@ export function createInboundService(deps: InboundServiceDeps) {
 
     const policy = owner.policy;
     const phoneHashes = hasher.phoneAll(sender.e164);
-    const candidates = extractCodeCandidates(text, { length: policy.codeLength, alphabet: policy.codeAlphabet });
-    const codeHashes = candidates.flatMap((c) => hasher.codeAll(c));
+    const code = findSmsCode(text, { length: policy.codeLength, alphabet: policy.codeAlphabet, appName: owner.appName });
+    const codeHashes = code === undefined ? [] : hasher.codeAll(code);
     const q = { appId: owner.appId, phoneHashes, codeHashes, now };
 
     return inbound.transaction(async (tx) => {

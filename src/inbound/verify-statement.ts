@@ -64,7 +64,10 @@ WITH claim_lock AS (
    WHERE n.e164 = $8 AND n.app_id = $4 AND n.provider = $2 AND a.code_length = $15::int AND a.code_alphabet = $16
 ), verified AS (
   UPDATE challenges SET status = 'verified', verified_at = $14::timestamptz, finished_at = $14::timestamptz
-   WHERE app_id = $4 AND phone_hash = ANY($17::text[]) AND code_hash = ANY($18::text[])
+   WHERE id = (SELECT c.id FROM challenges c
+                WHERE c.app_id = $4 AND c.phone_hash = ANY($17::text[]) AND c.code_hash = ANY($18::text[])
+                  AND c.status = 'pending' AND c.expires_at > $14::timestamptz
+                ORDER BY c.created_at DESC, c.id LIMIT 1)
      AND status = 'pending' AND expires_at > $14::timestamptz
      AND EXISTS (SELECT 1 FROM owner)
      AND EXISTS (SELECT 1 FROM claim_lock)

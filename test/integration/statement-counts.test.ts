@@ -6,10 +6,9 @@
 // The ceilings are the counts measured before the challenge lifecycle got one owner (commit
 // f877ee6): a change may lower them, never raise them. PostgreSQL only (PGlite has no wire).
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { openPostgres } from "../../src/db/database.js";
-import { onPostgres, openTestDatabase, type TestDatabase } from "../support/database.js";
+import { onPostgres } from "../support/database.js";
 import { PHONES, startHarness, type Harness } from "../support/harness.js";
-import { startStatementCounter, type StatementCounter } from "../support/statement-counter.js";
+import type { StatementCounter } from "../support/statement-counter.js";
 
 const CEILINGS = {
   createWithSecretKey: 14,
@@ -31,29 +30,16 @@ if (!onPostgres) {
 
 (onPostgres ? describe : describe.skip)("SQL statements per request (PostgreSQL)", () => {
   let counter: StatementCounter;
-  let direct: TestDatabase;
   let h: Harness;
   const measured: Record<string, number> = {};
 
   beforeAll(async () => {
-    direct = await openTestDatabase();
-    counter = await startStatementCounter(direct.url!);
-    const database = openPostgres({ url: counter.url, poolSize: 5, connectTimeoutMs: 5000, statementTimeoutMs: 10_000 });
-    h = await startHarness({
-      testDatabase: {
-        ...direct,
-        database,
-        drop: async () => {
-          await database.close();
-          await direct.drop();
-        },
-      },
-    });
+    h = await startHarness({ countStatements: true, poolSize: 5 });
+    counter = h.statements!;
   });
   afterAll(async () => {
     process.stdout.write(`\n[statement-counts] ${JSON.stringify(measured)}\n`);
     await h?.close();
-    await counter?.close();
   });
 
   /** Statements sent while `fn` runs. */

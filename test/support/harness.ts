@@ -9,7 +9,9 @@ import { signStandardWebhook } from "../../src/providers/standard-webhooks.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { fixedClock, systemClock, type Clock } from "../../src/shared/clock.js";
 import { randomId } from "../../src/shared/crypto.js";
-import { openTestDatabase, type TestDatabase } from "./database.js";
+import { openPostgres } from "../../src/db/database.js";
+import { onPostgres, openTestDatabase, type TestDatabase } from "./database.js";
+import { startStatementCounter, type StatementCounter } from "./statement-counter.js";
 
 export const TEST_HASH_KEY = "test-hash-key-0123456789abcdefghijklmnopqrstuvwxyz";
 export const TEST_GENERIC_SECRET = `whsec_${Buffer.from("reverse-otp-test-generic-secret!").toString("base64")}`;
@@ -29,10 +31,26 @@ export type HarnessOptions = {
   env?: Record<string, string>;
   poolSize?: number;
   testDatabase?: TestDatabase;
+  /** On PostgreSQL: the service's connections go through a statement counter (`statements`). */
+  countStatements?: boolean;
 };
 
+/** A test database whose service connections pass through a statement counter (PostgreSQL only). */
+async function openCountedDatabase(poolSize: number): Promise<{ testDb: TestDatabase; counter: StatementCounter }> {
+  const direct = await openTestDatabase({ poolSize });
+  const counter = await startStatementCounter(direct.url!);
+  const database = openPostgres({ url: counter.url, poolSize, connectTimeoutMs: 5000, statementTimeoutMs: 10_000 });
+  const drop = async () => {
+    await database.close();
+    await direct.drop();
+    await counter.close();
+  };
+  return { testDb: { ...direct, database, drop }, counter };
+}
+
 export async function startHarness(options: HarnessOptions = {}) {
-  const testDb = options.testDatabase ?? (await openTestDatabase({ poolSize: options.poolSize ?? 20 }));
+  const counted = options.countStatements && onPostgres && !options.testDatabase ? await openCountedDatabase(options.poolSize ?? 20) : undefined;
+  const testDb = options.testDatabase ?? counted?.testDb ?? (await openTestDatabase({ poolSize: options.poolSize ?? 20 }));
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -114,6 +132,8 @@ export async function startHarness(options: HarnessOptions = {}) {
     config,
     clock,
     db: testDb,
+    /** The statement counter (`countStatements` on PostgreSQL), else undefined. */
+    statements: counted?.counter,
     logs: () => logLines.join(""),
     createApp,
     createChallenge,

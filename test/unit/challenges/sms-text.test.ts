@@ -12,7 +12,7 @@ import {
   type Purpose,
   type SmsContext,
 } from "../../../src/challenges/sms-text.js";
-import { extractCodeCandidates } from "../../../src/inbound/code-extraction.js";
+import { findSmsCode } from "../../../src/challenges/sms-code.js";
 
 const FC_SEED = 20_240_611;
 const PAYMENT: SmsContext = { amount: "49.90", currency: "EUR", merchant: "Shop XY" };
@@ -100,7 +100,7 @@ describe("buildSmsBody", () => {
     expect(body).toMatch(PURPOSE_WORDS[locale][purpose]);
     expect(body.startsWith("482913 ")).toBe(true);
     expect(body.split("482913")).toHaveLength(2);
-    expect(extractCodeCandidates(body, { length: 6, alphabet: "numeric" })[0]).toBe("482913");
+    expect(findSmsCode(body, { length: 6, alphabet: "numeric", appName: "ACME Bank" })).toBe("482913");
     expect(body.endsWith(".")).toBe(true);
   });
 
@@ -214,7 +214,7 @@ describe("buildSmsBody", () => {
         locale: "fr",
         context: { amount: "333333", currency: "444", merchant: "555 555", description: "666666" },
       });
-      expect(extractCodeCandidates(body, { length: 6, alphabet: "numeric" })[0]).toBe("482913");
+      expect(findSmsCode(body, { length: 6, alphabet: "numeric", appName: "111111 Bank 22 22 22" })).toBe("482913");
     });
   });
 });
@@ -244,7 +244,7 @@ const policyAndCodeArb = fc
   });
 
 describe("buildSmsBody properties", () => {
-  it("always yields the code as the first candidate, whatever the app name and context", () => {
+  it("always yields its code, and nothing once the code is removed, whatever the app name and context", () => {
     fc.assert(
       fc.property(
         policyAndCodeArb,
@@ -254,7 +254,8 @@ describe("buildSmsBody properties", () => {
         fc.constantFrom(...SUPPORTED_LOCALES),
         ([policy, code], appName, context, purpose, locale) => {
           const body = buildSmsBody({ appName, purpose, code, locale, ...(context ? { context } : {}) });
-          expect(extractCodeCandidates(body, policy)[0]).toBe(code);
+          expect(findSmsCode(body, { ...policy, appName })).toBe(code);
+          expect(findSmsCode(body.slice(code.length), { ...policy, appName })).toBeUndefined();
         },
       ),
       { seed: FC_SEED, numRuns: 2000 },

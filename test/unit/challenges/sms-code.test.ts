@@ -1,11 +1,12 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { ALPHANUMERIC_ALPHABET, NUMERIC_ALPHABET, type CodeAlphabet } from "../../../src/challenges/code-policy.js";
-import { MAX_CODE_CANDIDATES, extractCodeCandidates, normalizeSmsText } from "../../../src/inbound/code-extraction.js";
+import { findSmsCode, normalizeSmsText, type SmsCodeRule } from "../../../src/challenges/sms-code.js";
+import { buildSmsBody } from "../../../src/challenges/sms-text.js";
 
 const FC_SEED = 20_240_611;
-const SIX_DIGITS = { length: 6, alphabet: "numeric" } as const;
-const SIX_ALPHANUMERIC = { length: 6, alphabet: "alphanumeric" } as const;
+const SIX_DIGITS: SmsCodeRule = { length: 6, alphabet: "numeric", appName: "ACME Bank" };
+const SIX_ALPHANUMERIC: SmsCodeRule = { length: 6, alphabet: "alphanumeric", appName: "ACME Bank" };
 
 /** Every zero-width and bidi control character SECURITY.md and PRODUCT.md name. */
 const INVISIBLES = [
@@ -36,7 +37,7 @@ describe("normalizeSmsText", () => {
   });
 });
 
-describe("extractCodeCandidates", () => {
+describe("findSmsCode", () => {
   describe("finds the code in what users really send", () => {
     it.each([
       ["482913", "the bare code"],
@@ -46,7 +47,9 @@ describe("extractCodeCandidates", () => {
       ["482913 is my ACME Bank code to confirm payment of 49.90 EUR to Shop 24.", "our payment body"],
       ["My code is 482913", "English, code at the end"],
       ["Hi, here is 482913 for the login, thanks", "English, code in the middle"],
+      ["Here is my code: 482913", "English, words of our wording before the code"],
       ["Mein Code lautet 482913.", "German, full stop after the code"],
+      ["Das ist mein Code: 482913", "German, words of our wording before the code"],
       ["Hallo! Der Code ist „482913“, danke", "German quotes"],
       ["Voici mon code : 482913 !", "French spacing before punctuation"],
       ["Code «482913» pour ACME", "French guillemets"],
@@ -76,31 +79,28 @@ describe("extractCodeCandidates", () => {
       ["Pay 49.90 EUR, code 482913", "an amount that has not the code's length"],
       ["Paiement de 1 249,90 € — code 482913", "a French amount"],
       ["Order 4829131, code 482913", "a longer number before"],
-      ["Tel. +33 6 12 34 56 78 code 482913", "a phone number before (only 3 candidates at most)"],
+      ["Hallo, mein Code: 482 913 (Termin 14:30)", "a time after"],
     ])("%j (%s)", (text) => {
-      expect(extractCodeCandidates(text, SIX_DIGITS)).toContain("482913");
-    });
-
-    it("finds the code first when nothing before it looks like a code", () => {
-      expect(extractCodeCandidates("Hallo, mein Code: 482 913 (Termin 14:30)", SIX_DIGITS)).toEqual(["482913"]);
+      expect(findSmsCode(text, SIX_DIGITS)).toBe("482913");
     });
 
     it("finds an alphanumeric code typed in lower case", () => {
-      expect(extractCodeCandidates("my code is 4k7p9x", SIX_ALPHANUMERIC)).toEqual(["4K7P9X"]);
-      expect(extractCodeCandidates("Code: 4k7-p9x", SIX_ALPHANUMERIC)).toEqual(["4K7P9X"]);
-      expect(extractCodeCandidates("ｃｏｄｅ ４ｋ７ｐ９ｘ", SIX_ALPHANUMERIC)).toEqual(["4K7P9X"]);
+      expect(findSmsCode("my code is 4k7p9x", SIX_ALPHANUMERIC)).toBe("4K7P9X");
+      expect(findSmsCode("Code: 4k7-p9x", SIX_ALPHANUMERIC)).toBe("4K7P9X");
+      expect(findSmsCode("ｃｏｄｅ ４ｋ７ｐ９ｘ", SIX_ALPHANUMERIC)).toBe("4K7P9X");
+      expect(findSmsCode("4K7P9X est mon code ACME Bank pour me connecter.", SIX_ALPHANUMERIC)).toBe("4K7P9X");
     });
 
     it("finds codes of every length from 4 to 8", () => {
       for (const code of ["4829", "48291", "482913", "4829135", "48291357"]) {
-        expect(extractCodeCandidates(`Code ${code}.`, { length: code.length, alphabet: "numeric" })).toEqual([code]);
+        expect(findSmsCode(`Code ${code}.`, { ...SIX_DIGITS, length: code.length })).toBe(code);
       }
     });
 
     it("finds the code at the end of a 1,600-character message", () => {
       const text = `${"Lorem ipsum dolor sit amet, ".repeat(57)}482913`;
       expect(text.length).toBeGreaterThan(1600);
-      expect(extractCodeCandidates(text, SIX_DIGITS)).toEqual(["482913"]);
+      expect(findSmsCode(text, SIX_DIGITS)).toBe("482913");
     });
   });
 
@@ -123,59 +123,86 @@ describe("extractCodeCandidates", () => {
       ["👍", "an emoji"],
       ["4829\u0663", "five digits, one of them Arabic-Indic"],
     ])("%j (%s)", (text) => {
-      expect(extractCodeCandidates(text, SIX_DIGITS)).toEqual([]);
+      expect(findSmsCode(text, SIX_DIGITS)).toBeUndefined();
     });
 
     it("does not take letters for digits, nor look-alikes for alphanumeric symbols", () => {
-      expect(extractCodeCandidates("ABCDEF", SIX_DIGITS)).toEqual([]);
-      expect(extractCodeCandidates("4K7P9O", SIX_ALPHANUMERIC)).toEqual([]);
-      expect(extractCodeCandidates("4K7P91", SIX_ALPHANUMERIC)).toEqual([]);
-      expect(extractCodeCandidates("4k7p9l", SIX_ALPHANUMERIC)).toEqual([]);
+      expect(findSmsCode("ABCDEF", SIX_DIGITS)).toBeUndefined();
+      expect(findSmsCode("4K7P9O", SIX_ALPHANUMERIC)).toBeUndefined();
+      expect(findSmsCode("4K7P91", SIX_ALPHANUMERIC)).toBeUndefined();
+      expect(findSmsCode("4k7p9l", SIX_ALPHANUMERIC)).toBeUndefined();
     });
 
     it("takes dotted groups of exactly the code's length, as users type 48.29", () => {
-      expect(extractCodeCandidates("49.90 EUR", { length: 4, alphabet: "numeric" })).toEqual(["4990"]);
+      expect(findSmsCode("49.90 EUR", { ...SIX_DIGITS, length: 4 })).toBe("4990");
     });
 
     it("returns nothing for a policy it cannot apply", () => {
-      expect(extractCodeCandidates("482913", { length: 0, alphabet: "numeric" })).toEqual([]);
-      expect(extractCodeCandidates("482913", { length: 6.5, alphabet: "numeric" })).toEqual([]);
-      expect(extractCodeCandidates("482913", { length: 6, alphabet: "hex" as CodeAlphabet })).toEqual([]);
-      expect(extractCodeCandidates("482913", { length: 6, alphabet: "__proto__" as CodeAlphabet })).toEqual([]);
+      expect(findSmsCode("482913", { ...SIX_DIGITS, length: 0 })).toBeUndefined();
+      expect(findSmsCode("482913", { ...SIX_DIGITS, length: 6.5 })).toBeUndefined();
+      expect(findSmsCode("482913", { ...SIX_DIGITS, alphabet: "hex" as CodeAlphabet })).toBeUndefined();
+      expect(findSmsCode("482913", { ...SIX_DIGITS, alphabet: "__proto__" as CodeAlphabet })).toBeUndefined();
     });
   });
 
-  describe("bounds the guesses one SMS carries", () => {
-    it("is 3 candidates", () => {
-      expect(MAX_CODE_CANDIDATES).toBe(3);
+  describe("reads one code per SMS: the first", () => {
+    it("takes the first of several codes, and only it", () => {
+      expect(findSmsCode("111111 222222 111111 333333 444444", SIX_DIGITS)).toBe("111111");
+      expect(findSmsCode("123456 654321", SIX_DIGITS)).toBe("123456");
+      expect(findSmsCode("482913 482-913 48 29 13", SIX_DIGITS)).toBe("482913");
     });
 
-    it("returns at most 3 distinct candidates, in text order", () => {
-      expect(extractCodeCandidates("111111 222222 111111 333333 444444", SIX_DIGITS)).toEqual(["111111", "222222", "333333"]);
+    it("takes the first group of a grouped run", () => {
+      expect(findSmsCode("12 34 56 78 90 12 34", SIX_DIGITS)).toBe("123456");
+      expect(findSmsCode("1 2 3 4 5 6 7 8 9", SIX_DIGITS)).toBe("123456");
     });
 
-    it("returns each code once", () => {
-      expect(extractCodeCandidates("482913 482-913 48 29 13", SIX_DIGITS)).toEqual(["482913"]);
+    it("takes a phone number typed before the code for the code (the first code-shaped group)", () => {
+      expect(findSmsCode("Tel. +33 6 12 34 56 78 code 482913", SIX_DIGITS)).toBe("123456");
     });
 
-    it("takes each start of a grouped run, still at most 3", () => {
-      expect(extractCodeCandidates("12 34 56 78 90 12 34", SIX_DIGITS)).toEqual(["123456", "345678", "567890"]);
-      expect(extractCodeCandidates("1 2 3 4 5 6 7 8 9", SIX_DIGITS)).toEqual(["123456", "234567", "345678"]);
+    it("takes an alphabet-only word of the code's length before an alphanumeric code for the code", () => {
+      expect(findSmsCode("Thanks, 4k7p9x", SIX_ALPHANUMERIC)).toBe("THANKS");
     });
 
     it("handles 200,000 characters of digit groups", () => {
-      expect(extractCodeCandidates("1 ".repeat(100_000), SIX_DIGITS)).toEqual(["111111"]);
-      expect(extractCodeCandidates("9".repeat(200_000), SIX_DIGITS)).toEqual([]);
+      expect(findSmsCode("1 ".repeat(100_000), SIX_DIGITS)).toBe("111111");
+      expect(findSmsCode("9".repeat(200_000), SIX_DIGITS)).toBeUndefined();
+    });
+  });
+
+  describe("never reads the service's own wording", () => {
+    it("reads nothing of a prefilled body whose code the user deleted, in every locale", () => {
+      const context = { amount: "97.8689", currency: "EUR", merchant: "Mallory 123456", description: "654321" };
+      for (const locale of ["en", "de", "fr"] as const) {
+        const body = buildSmsBody({ appName: "ACME Bank", purpose: "transaction", code: "379261", locale, context });
+        expect(findSmsCode(body, SIX_DIGITS)).toBe("379261");
+        expect(findSmsCode(body.replace("379261", ""), SIX_DIGITS)).toBeUndefined();
+        expect(findSmsCode(`Hello! ${body.replace("379261 ", "")}`, SIX_DIGITS)).toBeUndefined();
+      }
+    });
+
+    it("reads an app name with digits as wording, not as a code", () => {
+      const rule = { ...SIX_DIGITS, appName: "Shop 123 456" };
+      const body = buildSmsBody({ appName: rule.appName, purpose: "login", code: "482913", locale: "en" });
+      expect(findSmsCode(body, rule)).toBe("482913");
+      expect(findSmsCode(body.replace("482913 ", ""), rule)).toBeUndefined();
+    });
+
+    it("cuts at the earliest opening, whatever the locale of the body", () => {
+      expect(findSmsCode("est mon code ACME Bank pour 111111 is my ACME Bank code to 222222", SIX_DIGITS)).toBeUndefined();
     });
   });
 });
 
+/** An app name that the words below never spell, so no random text holds the wording's opening. */
 const policyArb = fc.record({
   length: fc.integer({ min: 4, max: 8 }),
   alphabet: fc.constantFrom<CodeAlphabet>("numeric", "alphanumeric"),
+  appName: fc.constant("Zebulon"),
 });
 
-function codeArb(policy: { length: number; alphabet: CodeAlphabet }): fc.Arbitrary<string> {
+function codeArb(policy: SmsCodeRule): fc.Arbitrary<string> {
   const symbols = policy.alphabet === "numeric" ? NUMERIC_ALPHABET : ALPHANUMERIC_ALPHABET;
   return fc.string({ unit: fc.constantFrom(...symbols), minLength: policy.length, maxLength: policy.length });
 }
@@ -193,8 +220,8 @@ const wordArb = fc.oneof(
 /** Separators around the code: never empty, so the code stays a token of its own. */
 const edgeArb = fc.constantFrom(" ", "  ", ": ", " \"", "\" ", "(", ")", "\n", ". ", ", ", "!", " « ", " » ", "\t", " 🙂 ");
 
-describe("extractCodeCandidates properties", () => {
-  it("finds a valid code among any words that hold no candidate, and only it", () => {
+describe("findSmsCode properties", () => {
+  it("finds a valid code among any words that hold no code-shaped group", () => {
     fc.assert(
       fc.property(
         policyArb.chain((policy) =>
@@ -208,13 +235,11 @@ describe("extractCodeCandidates properties", () => {
           }),
         ),
         ({ policy, code, before, after, left, right }) => {
-          fc.pre(extractCodeCandidates([...before, ...after].join(" "), policy).length === 0);
-          fc.pre(extractCodeCandidates(before.join(" "), policy).length === 0);
-          fc.pre(extractCodeCandidates(after.join(" "), policy).length === 0);
+          fc.pre(findSmsCode(before.join(" "), policy) === undefined);
           const text = `${before.join(" ")}${left}${code}${right}${after.join(" ")}`;
-          expect(extractCodeCandidates(text, policy)).toEqual([code]);
+          expect(findSmsCode(text, policy)).toBe(code);
           const typedInLowerCase = `${before.join(" ")}${left}${code.toLowerCase()}${right}${after.join(" ")}`;
-          expect(extractCodeCandidates(typedInLowerCase, policy)).toEqual([code]);
+          expect(findSmsCode(typedInLowerCase, policy)).toBe(code);
         },
       ),
       { seed: FC_SEED, numRuns: 1000 },
@@ -230,14 +255,14 @@ describe("extractCodeCandidates properties", () => {
         ([policy, code], cuts, joiner) => {
           const positions = new Set(cuts.map((c) => 1 + (c % (code.length - 1))));
           const grouped = [...code].map((ch, i) => (positions.has(i) ? `${joiner}${ch}` : ch)).join("");
-          expect(extractCodeCandidates(`Code: ${grouped}!`, policy)).toEqual([code]);
+          expect(findSmsCode(`Code: ${grouped}!`, policy)).toBe(code);
         },
       ),
       { seed: FC_SEED, numRuns: 500 },
     );
   });
 
-  it("gives the same candidates when zero-width or bidi characters are inserted anywhere", () => {
+  it("gives the same code when zero-width or bidi characters are inserted anywhere", () => {
     fc.assert(
       fc.property(
         policyArb.chain((policy) =>
@@ -253,18 +278,16 @@ describe("extractCodeCandidates properties", () => {
           const text = [...before, code, ...after].join(" ");
           const chars = Array.from(text);
           for (const [at, invisible] of insertions) chars.splice(at % (chars.length + 1), 0, invisible);
-          const expected = extractCodeCandidates(text, policy);
-          expect(extractCodeCandidates(chars.join(""), policy)).toEqual(expected);
-          if (extractCodeCandidates([...before, ...after].join(" "), policy).length === 0) {
-            expect(expected).toContain(code);
-          }
+          const expected = findSmsCode(text, policy);
+          expect(findSmsCode(chars.join(""), policy)).toBe(expected);
+          if (findSmsCode(before.join(" "), policy) === undefined) expect(expected).toBe(code);
         },
       ),
       { seed: FC_SEED, numRuns: 1000 },
     );
   });
 
-  it("never throws and never returns more than 3 candidates, each of the policy's length and alphabet", () => {
+  it("never throws, and returns nothing or one code of the policy's length and alphabet", () => {
     const textArb = fc.oneof(
       fc.string({ unit: "binary", maxLength: 2000 }),
       fc.string({ unit: "grapheme", maxLength: 2000 }),
@@ -273,15 +296,32 @@ describe("extractCodeCandidates properties", () => {
     );
     fc.assert(
       fc.property(textArb, policyArb, (text, policy) => {
-        const candidates = extractCodeCandidates(text, policy);
-        expect(candidates.length).toBeLessThanOrEqual(MAX_CODE_CANDIDATES);
-        expect(new Set(candidates).size).toBe(candidates.length);
+        const code = findSmsCode(text, policy);
+        if (code === undefined) return;
+        expect(code).toHaveLength(policy.length);
         const symbols = policy.alphabet === "numeric" ? NUMERIC_ALPHABET : ALPHANUMERIC_ALPHABET;
-        for (const candidate of candidates) {
-          expect(candidate).toHaveLength(policy.length);
-          for (const ch of candidate) expect(symbols).toContain(ch);
-        }
+        for (const ch of code) expect(symbols).toContain(ch);
       }),
+      { seed: FC_SEED, numRuns: 1000 },
+    );
+  });
+
+  it("reads the first of several codes and nothing after it, whatever follows", () => {
+    fc.assert(
+      fc.property(
+        policyArb.chain((policy) =>
+          fc.record({
+            policy: fc.constant(policy),
+            codes: fc.array(codeArb(policy), { minLength: 1, maxLength: 5 }),
+            words: fc.array(wordArb, { maxLength: 8 }),
+            separator: fc.constantFrom(" ", ", ", " and ", "\n", " / "),
+          }),
+        ),
+        ({ policy, codes, words, separator }) => {
+          const text = `${codes.join(separator)} ${words.join(" ")}`;
+          expect(findSmsCode(text, policy)).toBe(codes[0]);
+        },
+      ),
       { seed: FC_SEED, numRuns: 1000 },
     );
   });
