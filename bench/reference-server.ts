@@ -7,7 +7,7 @@
 // payload's shape, sender and recipient normalised to E.164 (libphonenumber, the project's
 // normaliser), the virtual number's owner looked up (and cached, as the service does), the SMS's
 // code found (the service's rule) and HMACed, then the very same SQL statement as the service
-// (src/inbound/verify-statement.ts), prepared the same way (a named statement per connection). Only the verified path is complete here: a message that
+// (src/challenges/challenge-sql.ts), prepared the same way (a named statement per connection). Only the verified path is complete here: a message that
 // verifies nothing is stored as `no_pending_challenge` (the service would go on to count a wrong code).
 //
 // Env: DATABASE_URL, HASH_KEY, GENERIC_WEBHOOK_SECRET, PORT, HOST, DB_POOL_SIZE (default 10).
@@ -20,11 +20,11 @@ import { verifyStandardWebhook } from "../src/providers/standard-webhooks.js";
 import { createHasher, randomId } from "../src/shared/crypto.js";
 import type { CodeAlphabet } from "../src/challenges/code-policy.js";
 import {
+  VERIFY_IN_ONE_STATEMENT_NAME,
   VERIFY_IN_ONE_STATEMENT_SQL,
-  VERIFY_STATEMENT_NAME,
   verifyInOneStatementParams,
   type OneStatementRow,
-} from "../src/inbound/verify-statement.js";
+} from "../src/challenges/challenge-sql.js";
 
 const env = process.env;
 const hasher = createHasher((env.HASH_KEY ?? "").split(","));
@@ -89,7 +89,7 @@ async function record(body: Buffer): Promise<{ status: number; body: string }> {
   let outcome: string;
   try {
     const { rows } = await pool.query<OneStatementRow>({
-      name: VERIFY_STATEMENT_NAME,
+      name: VERIFY_IN_ONE_STATEMENT_NAME,
       text: VERIFY_IN_ONE_STATEMENT_SQL,
       values: verifyInOneStatementParams({
         ...row,

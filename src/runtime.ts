@@ -2,13 +2,16 @@
 // migrations, and wires every service from explicit dependencies. Used by the server and the CLI.
 import path from "node:path";
 import { buildApp } from "./app.js";
+import { createAppDirectory } from "./apps/app-directory.js";
 import { createAppRepository } from "./apps/app-repository.js";
 import { createAppService } from "./apps/app-service.js";
-import { createCallbackDispatcher, OUTBOX_CHANNEL } from "./callbacks/callback-dispatcher.js";
+import { createCallbackDispatcher } from "./callbacks/callback-dispatcher.js";
 import { createCallbackRepository } from "./callbacks/callback-repository.js";
+import { OUTBOX_CHANNEL, STATUS_CHANNEL } from "./challenges/challenge-notices.js";
 import { createChallengeRepository } from "./challenges/challenge-repository.js";
 import { createChallengeService } from "./challenges/challenge-service.js";
 import { createCodeGenerator } from "./challenges/code-policy.js";
+import { createVerification } from "./challenges/verification.js";
 import type { Config } from "./config.js";
 import { createDashboardRepository } from "./dashboard/dashboard-repository.js";
 import { createDashboardService } from "./dashboard/dashboard-service.js";
@@ -24,7 +27,7 @@ import { createMaintenance } from "./maintenance/maintenance.js";
 import { createMaintenanceRepository } from "./maintenance/maintenance-repository.js";
 import { createLimitsService } from "./limits/limits-service.js";
 import { createRateLimits } from "./limits/rate-limit-repository.js";
-import { CHALLENGE_CHANNEL, createStatusBus } from "./realtime/status-bus.js";
+import { createStatusBus } from "./realtime/status-bus.js";
 import { createProviderRegistry } from "./providers/registry.js";
 import { systemClock, type Clock } from "./shared/clock.js";
 import { createHasher, createSealer } from "./shared/crypto.js";
@@ -100,6 +103,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
   const providers = createProviderRegistry({ ...config.providers, genericWebhookSecrets: opened.genericSecrets ?? [] });
   const secretSealer = createSealer(opened.hashKeys, "callback-secret");
   const appRepository = createAppRepository(database.prisma, { secretSealer });
+  // What other features may read of apps and numbers (the repository stays the app service's).
+  const appDirectory = createAppDirectory(appRepository);
   const apps = createAppService({
     repository: appRepository,
     clock,
@@ -109,20 +114,23 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
   });
   const bus = createStatusBus();
   const shutdown = new AbortController();
-  const unlisten = await database.listen(CHALLENGE_CHANNEL, (id) => bus.publish(id), () => bus.wakeAll());
+  const unlisten = await database.listen(STATUS_CHANNEL, (id) => bus.publish(id), () => bus.wakeAll());
   const limits = createLimitsService({
     rateLimits: createRateLimits(database.prisma, (kind) => {
       metrics.rateLimited.inc({ limit: kind });
       logger.info({ limit: kind }, "rate limited");
     }),
-    apps: appRepository,
+    apps: appDirectory,
     defaults: config.rateLimits,
   });
+  // The only writer of challenges and phone_failures; the verification and the challenge service
+  // share it.
+  const challengeRepository = createChallengeRepository(database.prisma, database.statement);
   const challenges = createChallengeService({
     bus,
     phonePerHour: config.rateLimits.phonePerHour,
-    challenges: createChallengeRepository(database.prisma, database.statement),
-    apps: appRepository,
+    challenges: challengeRepository,
+    apps: appDirectory,
     hasher,
     derivationKey: opened.hashKeys[0]!,
     generateCode: createCodeGenerator(),
@@ -133,8 +141,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     },
   });
   const inbound = createInboundService({
-    inbound: createInboundRepository(database.prisma, database.statement),
-    apps: appRepository,
+    inbound: createInboundRepository(database.prisma),
+    numbers: appDirectory,
+    verification: createVerification({ challenges: challengeRepository, hasher }),
     hasher,
     sealer: createSealer(opened.hashKeys, "inbound-part-text"),
     clock,
@@ -174,9 +183,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
         logger,
       })
     : undefined;
-  const dashboard = createDashboardService({ repository: createDashboardRepository(database.prisma), clock });
+  const dashboard = createDashboardService({ repository: createDashboardRepository(database.prisma), apps: appDirectory, clock });
   const maintenance = createMaintenance({
     repository: createMaintenanceRepository(database.prisma),
+    challenges,
     clock,
     logger,
     retention: config.retention,

@@ -160,6 +160,15 @@ export function createAppRepository(prisma: PrismaClient, options: { secretSeale
       );
     },
 
+    async listNames(): Promise<{ id: string; name: string }[]> {
+      return prisma.app.findMany({ select: { id: true, name: true }, orderBy: [{ name: "asc" }, { id: "asc" }] });
+    },
+
+    async listProviders(): Promise<string[]> {
+      const numbers = await prisma.virtualNumber.findMany({ select: { provider: true }, distinct: ["provider"], orderBy: { provider: "asc" } });
+      return numbers.map((n) => n.provider);
+    },
+
     async findActiveKey(hash: string): Promise<KeyOwner | undefined> {
       const row = await prisma.apiKey.findUnique({
         where: { keyHash: hash },

@@ -18,9 +18,6 @@ import { nextAttemptAt, RETRY_SCHEDULE_SECONDS } from "./callback-schedule.js";
 import { sendCallback, type SendResult } from "./callback-sender.js";
 import type { Resolver } from "./callback-url.js";
 
-/** The NOTIFY channel of the outbox trigger. */
-export const OUTBOX_CHANNEL = "reverse_otp_outbox";
-
 export type DeliveryReport = {
   eventId: string;
   appId: string;

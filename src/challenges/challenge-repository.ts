@@ -1,9 +1,25 @@
-// Persistence of challenges. Prisma lives here only; business rules arrive as callbacks or data.
+// Persistence of challenges and of the phones' wrong-code counts (`phone_failures`): the only module
+// that writes these two tables. Prisma lives here, with the hand-written SQL of challenge-sql.ts;
+// decisions arrive as data (creation-decision.ts, verification.ts), and scripts that must run in
+// one transaction are written by the services from the steps given here.
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { Prisma, type Purpose } from "../generated/prisma/client.js";
-import type { StatementRunner } from "../db/database.js";
+import type { StatementRunner, Transaction } from "../db/database.js";
 import type { FailureState } from "./attempts.js";
+import {
+  FIND_BY_ID_NAME,
+  FIND_BY_ID_SQL,
+  LOCK_KEYS,
+  TAKE_LOCK_SQL,
+  VERIFY_IN_ONE_STATEMENT_NAME,
+  VERIFY_IN_ONE_STATEMENT_SQL,
+  VERIFY_ONE_PENDING_SQL,
+  verifyInOneStatementParams,
+  type OneStatementRow,
+  type OneStatementVerification,
+} from "./challenge-sql.js";
 import type { ChallengeRecord, ChallengeStatus } from "./challenge-view.js";
+import type { CreationFacts } from "./creation-decision.js";
 
 export type NewChallenge = {
   id: string;
@@ -24,15 +40,6 @@ export type NewChallenge = {
   expiresAt: Date;
 };
 
-/** What the creation guard sees, read inside the creating transaction. */
-export type CreationSnapshot = {
-  failure: FailureState | undefined;
-  pendingCount: number;
-  /** Challenges of this app and phone created since `windowStart`, and the oldest of them. */
-  createdInWindow: number;
-  oldestInWindow: Date | undefined;
-};
-
 export type StoredChallenge = ChallengeRecord & {
   pollTokenHash: string;
   codeHash: string;
@@ -42,10 +49,50 @@ export type StoredChallenge = ChallengeRecord & {
   requestFingerprint: string | null;
 };
 
-export type InsertResult =
+/**
+ * A challenge as reads, long-polls and their re-reads need it: one single-table statement
+ * (challenge-sql.ts, FIND_BY_ID_SQL).
+ */
+export type ReadChallenge = ChallengeRecord & { pollTokenHash: string };
+
+/** The steps of a creation, run in one transaction that holds the phone's lock. */
+export type CreationSteps = {
+  /** Stale pending challenges of the phone (any app) become expired, so they neither count nor block a code. */
+  expireStale(phoneHashes: string[], now: Date): Promise<void>;
+  readFacts(appId: string, phoneHashes: string[], windowStart: Date): Promise<CreationFacts>;
+  insert(data: NewChallenge, attempts: number): Promise<InsertedChallenge>;
+};
+
+/** What `CreationSteps.insert` gave back; `createPending` completes it. */
+export type InsertedChallenge = { readonly row: InsertedRow; readonly virtualNumberId: string };
+
+export type CreationResult =
   | { kind: "created"; challenge: StoredChallenge }
-  | { kind: "code_collision" }
-  | { kind: "idempotency_conflict" };
+  /** The code is taken among the phone's pending challenges, or the idempotency key was used concurrently. */
+  | { kind: "unique_violation" };
+
+/** What the one-statement verification did (challenge-sql.ts, VERIFY_IN_ONE_STATEMENT_SQL). */
+export type OneStatementResult =
+  | { kind: "verified"; challengeId: string }
+  /** The cached owner of the number no longer holds: nothing was done. */
+  | { kind: "stale_owner" }
+  /** Nothing to verify: nothing was done (the step-by-step path decides the outcome). */
+  | { kind: "no_match" }
+  /** The message id was stored by a concurrent delivery: nothing was done. */
+  | { kind: "duplicate" };
+
+/** Which pending challenges of one (app, phone) a step acts on; `now` for the expiry checks. */
+export type PhoneQuery = { appId: string; phoneHashes: string[]; now: Date };
+
+/** Retention of the two tables (see src/maintenance/). */
+export type ChallengePurgeCutoffs = {
+  /** Challenges created before this are deleted (their callback events with them). */
+  challengesBefore: Date;
+  /** Wrong-code counts last touched before this, and not locked any more. */
+  failuresBefore: Date;
+  now: Date;
+};
+export type ChallengePurgeTable = "challenges" | "phoneFailures";
 
 const challengeSelect = {
   id: true,
@@ -71,25 +118,11 @@ type Row = Prisma.ChallengeGetPayload<{ select: typeof challengeSelect }>;
 
 /** challengeSelect without the virtual number (a relation: Prisma reads it with 2 more queries). */
 const { virtualNumber: _relation, ...insertSelect } = challengeSelect;
-
-/**
- * A challenge as reads, long-polls and their re-reads need it: one single-table statement. (Read
- * with Prisma and the virtual number, a relation, it was two round trips per status read and per
- * long-poll wake-up.)
- */
-export type ReadChallenge = ChallengeRecord & { pollTokenHash: string };
-
-/** ReadChallenge in one prepared statement (Database#statement): status reads, long-polls and their re-reads. */
-const FIND_BY_ID_STATEMENT = "reverse_otp_find_challenge";
-const FIND_BY_ID_SQL = `SELECT id, app_id AS "appId", status::text AS status, purpose::text AS purpose, phone_masked AS "phoneMasked",
-       created_at AS "createdAt", expires_at AS "expiresAt", verified_at AS "verifiedAt", consumed_at AS "consumedAt",
-       max_attempts AS "maxAttempts", attempts, poll_token_hash AS "pollTokenHash"
-  FROM challenges WHERE id = $1`;
+type InsertedRow = Prisma.ChallengeGetPayload<{ select: typeof insertSelect }>;
 
 /** node-postgres gives Dates; Prisma's raw queries on PGlite give ISO strings. */
 const toDate = (value: unknown) => (value instanceof Date ? value : new Date(String(value)));
 const toDateOrNull = (value: unknown) => (value === null || value === undefined ? null : toDate(value));
-
 
 function toStored(row: Row): StoredChallenge {
   const { virtualNumber, context, ...rest } = row;
@@ -97,6 +130,136 @@ function toStored(row: Row): StoredChallenge {
 }
 
 const isUniqueViolation = (e: unknown) => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
+
+/** A unique violation: node-postgres's SQLSTATE 23505, or Prisma's P2010 around it (PGlite). */
+function isRawUniqueViolation(error: unknown): boolean {
+  if ((error as { code?: unknown } | null)?.code === "23505") return true;
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (error.code === "P2002") return true;
+  const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } | undefined)
+    ?.driverAdapterError?.cause;
+  return error.code === "P2010" && (cause?.originalCode === "23505" || cause?.kind === "UniqueConstraintViolation");
+}
+
+const takeLock = (tx: Transaction, key: string) => tx.$executeRawUnsafe(TAKE_LOCK_SQL, key);
+
+function creationSteps(tx: Transaction): CreationSteps {
+  return {
+    async expireStale(phoneHashes, now) {
+      await tx.challenge.updateMany({
+        where: { phoneHash: { in: phoneHashes }, status: "pending", expiresAt: { lte: now } },
+        data: { status: "expired", finishedAt: now },
+      });
+    },
+
+    async readFacts(appId, phoneHashes, windowStart) {
+      const failure = await tx.phoneFailure.findFirst({
+        where: { appId, phoneHash: { in: phoneHashes } },
+        select: { failures: true, lockedUntil: true, updatedAt: true },
+        orderBy: { updatedAt: "desc" },
+      });
+      const pendingCount = await tx.challenge.count({ where: { appId, phoneHash: { in: phoneHashes }, status: "pending" } });
+      const recent = await tx.challenge.aggregate({
+        where: { appId, phoneHash: { in: phoneHashes }, createdAt: { gt: windowStart } },
+        _count: { _all: true },
+        _min: { createdAt: true },
+      });
+      return {
+        failure: failure ?? undefined,
+        pendingCount,
+        createdInWindow: recent._count._all,
+        oldestInWindow: recent._min.createdAt ?? undefined,
+      };
+    },
+
+    async insert(data, attempts) {
+      // INSERT … RETURNING in one round trip (with the relation selected, Prisma re-read the row
+      // and then the number: two more round trips inside the locked transaction).
+      const row = await tx.challenge.create({
+        data: { ...data, purpose: data.purpose as Purpose, context: data.context ?? Prisma.DbNull, attempts },
+        select: insertSelect,
+      });
+      return { row, virtualNumberId: data.virtualNumberId };
+    },
+  };
+}
+
+/** The steps of the step-by-step verification by SMS (verification.ts), on one transaction. */
+function verificationSteps(tx: Transaction) {
+  return {
+    /** The race gate (challenge-sql.ts, VERIFY_ONE_PENDING_SQL); the id of the challenge it verified. */
+    async verifyOnePending(q: PhoneQuery & { codeHashes: string[] }): Promise<string | undefined> {
+      const rows = await tx.$queryRawUnsafe<{ id: string }[]>(VERIFY_ONE_PENDING_SQL, q.appId, q.phoneHashes, q.codeHashes, q.now.toISOString());
+      return rows[0]?.id;
+    },
+
+    /** The newest challenge of (app, phone) with this code, whatever its status. */
+    async findCodeMatch(q: { appId: string; phoneHashes: string[]; codeHashes: string[] }) {
+      return (
+        (await tx.challenge.findFirst({
+          where: { appId: q.appId, phoneHash: { in: q.phoneHashes }, codeHash: { in: q.codeHashes } },
+          select: { id: true, status: true, expiresAt: true },
+          orderBy: { createdAt: "desc" },
+        })) ?? undefined
+      );
+    },
+
+    async hasPending(q: PhoneQuery): Promise<boolean> {
+      const found = await tx.challenge.findFirst({
+        where: { appId: q.appId, phoneHash: { in: q.phoneHashes }, status: "pending", expiresAt: { gt: q.now } },
+        select: { id: true },
+      });
+      return found !== null;
+    },
+
+    async expireIfPending(id: string, now: Date): Promise<void> {
+      await tx.challenge.updateMany({ where: { id, status: "pending" }, data: { status: "expired", finishedAt: now } });
+    },
+
+    /** Reads the phone's failure state and locks it until the transaction ends (LOCK_KEYS.phone, then
+     *  the row), so concurrent wrong codes are counted one after the other (none lost). */
+    async lockFailureState(appId: string, phoneHash: string, now: Date): Promise<FailureState> {
+      await takeLock(tx, LOCK_KEYS.phone(appId, phoneHash));
+      return tx.phoneFailure.upsert({
+        where: { appId_phoneHash: { appId, phoneHash } },
+        create: { appId, phoneHash, failures: 0, updatedAt: now },
+        update: { failures: { increment: 0 } },
+        select: { failures: true, lockedUntil: true, updatedAt: true },
+      });
+    },
+
+    async saveFailureState(appId: string, phoneHash: string, state: FailureState): Promise<void> {
+      await tx.phoneFailure.update({
+        where: { appId_phoneHash: { appId, phoneHash } },
+        data: { failures: state.failures, lockedUntil: state.lockedUntil, updatedAt: state.updatedAt },
+        select: { appId: true },
+      });
+    },
+
+    async clearFailures(appId: string, phoneHashes: string[]): Promise<void> {
+      await tx.phoneFailure.deleteMany({ where: { appId, phoneHash: { in: phoneHashes } } });
+    },
+
+    /** Records the phone's count on its pending challenges; with `fail`, they become failed. */
+    async applyFailures(q: PhoneQuery & { failures: number; fail: boolean }): Promise<void> {
+      const where = { appId: q.appId, phoneHash: { in: q.phoneHashes }, status: "pending" as ChallengeStatus };
+      await tx.challenge.updateMany({
+        where,
+        data: q.fail ? { attempts: q.failures, status: "failed", finishedAt: q.now } : { attempts: q.failures },
+      });
+    },
+  };
+}
+
+export type VerificationSteps = ReturnType<typeof verificationSteps>;
+
+/** The rows of each table that the retention rules let go, as of the cutoffs. */
+function purgeWhere(c: ChallengePurgeCutoffs) {
+  return {
+    challenges: { createdAt: { lt: c.challengesBefore } },
+    phoneFailures: { updatedAt: { lt: c.failuresBefore }, OR: [{ lockedUntil: null }, { lockedUntil: { lt: c.now } }] },
+  } satisfies { challenges: Prisma.ChallengeWhereInput; phoneFailures: Prisma.PhoneFailureWhereInput };
+}
 
 export function createChallengeRepository(
   prisma: PrismaClient,
@@ -116,76 +279,33 @@ export function createChallengeRepository(
 
   return {
     /**
-     * Inserts a pending challenge in one transaction with its guard: stale pending challenges of the
-     * phone are expired first (so they neither count nor block a code), then `guard` sees the phone's
-     * failure state and pending count and may throw to refuse. A unique violation means either the
+     * Runs a creation script in one transaction that holds the phone's lock (LOCK_KEYS.phone) from
+     * before its first read until its insert commits. A unique violation of the insert means the
      * code is taken among the phone's pending challenges (draw another) or the idempotency key was
      * used concurrently.
      */
-    async insertPending(
-      data: NewChallenge,
-      phoneHashes: string[],
-      windowStart: Date,
-      guard: (snapshot: CreationSnapshot) => { attempts: number },
-    ): Promise<InsertResult> {
+    async createPending(appId: string, phoneHash: string, script: (steps: CreationSteps) => Promise<InsertedChallenge>): Promise<CreationResult> {
+      let inserted: InsertedChallenge;
       try {
-        const row = await prisma.$transaction(async (tx) => {
-          // Creations for one (app, phone) run one after the other: without this lock, concurrent
-          // requests each count the pending (and recent) challenges before any of them commits, and
-          // all pass the guard's limits. The lock is held until the transaction ends.
-          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`challenge-create:${data.appId}:${data.phoneHash}`}, 0))`;
-          await tx.challenge.updateMany({
-            where: { phoneHash: { in: phoneHashes }, status: "pending", expiresAt: { lte: data.createdAt } },
-            data: { status: "expired", finishedAt: data.createdAt },
-          });
-          const failure = await tx.phoneFailure.findFirst({
-            where: { appId: data.appId, phoneHash: { in: phoneHashes } },
-            select: { failures: true, lockedUntil: true, updatedAt: true },
-            orderBy: { updatedAt: "desc" },
-          });
-          const pendingCount = await tx.challenge.count({
-            where: { appId: data.appId, phoneHash: { in: phoneHashes }, status: "pending" },
-          });
-          const recent = await tx.challenge.aggregate({
-            where: { appId: data.appId, phoneHash: { in: phoneHashes }, createdAt: { gt: windowStart } },
-            _count: { _all: true },
-            _min: { createdAt: true },
-          });
-          const { attempts } = guard({
-            failure: failure ?? undefined,
-            pendingCount,
-            createdInWindow: recent._count._all,
-            oldestInWindow: recent._min.createdAt ?? undefined,
-          });
-          // INSERT … RETURNING in one round trip (with the relation selected, Prisma re-read the
-          // row and then the number: two more round trips inside the locked transaction).
-          return tx.challenge.create({
-            data: { ...data, purpose: data.purpose as Purpose, context: data.context ?? Prisma.DbNull, attempts },
-            select: insertSelect,
-          });
+        inserted = await prisma.$transaction(async (tx) => {
+          await takeLock(tx, LOCK_KEYS.phone(appId, phoneHash));
+          return script(creationSteps(tx));
         });
-        const { context, ...rest } = row;
-        const challenge: StoredChallenge = {
-          ...rest,
-          virtualNumber: await e164Of(data.virtualNumberId),
-          context: (context as Record<string, string> | null) ?? null,
-        };
-        return { kind: "created", challenge };
       } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        if (data.idempotencyKey) {
-          const existing = await prisma.challenge.findUnique({
-            where: { appId_idempotencyKey: { appId: data.appId, idempotencyKey: data.idempotencyKey } },
-            select: { id: true },
-          });
-          if (existing) return { kind: "idempotency_conflict" };
-        }
-        return { kind: "code_collision" };
+        if (isUniqueViolation(error)) return { kind: "unique_violation" };
+        throw error;
       }
+      const { context, ...rest } = inserted.row;
+      const challenge: StoredChallenge = {
+        ...rest,
+        virtualNumber: await e164Of(inserted.virtualNumberId),
+        context: (context as Record<string, string> | null) ?? null,
+      };
+      return { kind: "created", challenge };
     },
 
     async findById(id: string): Promise<ReadChallenge | undefined> {
-      const [row] = await statement<Record<string, unknown>>(FIND_BY_ID_STATEMENT, FIND_BY_ID_SQL, [id]);
+      const [row] = await statement<Record<string, unknown>>(FIND_BY_ID_NAME, FIND_BY_ID_SQL, [id]);
       if (!row) return undefined;
       return {
         id: row.id as string,
@@ -227,6 +347,73 @@ export function createChallengeRepository(
         data: { consumedAt: now },
       });
       return count === 1;
+    },
+
+    /**
+     * The common verification in one round trip (challenge-sql.ts, VERIFY_IN_ONE_STATEMENT_SQL), a
+     * prepared statement. Measured with `npm run bench` (2 cores, PostgreSQL on the same host): the
+     * step-by-step transaction cost 8 round trips and most of the webhook's CPU in Prisma's
+     * interactive-transaction and query machinery; see README "Performance".
+     */
+    async verifyInOneStatement(v: OneStatementVerification): Promise<OneStatementResult> {
+      let rows: OneStatementRow[];
+      try {
+        rows = await statement<OneStatementRow>(VERIFY_IN_ONE_STATEMENT_NAME, VERIFY_IN_ONE_STATEMENT_SQL, verifyInOneStatementParams(v));
+      } catch (error) {
+        if (isRawUniqueViolation(error)) return { kind: "duplicate" };
+        throw error;
+      }
+      const row = rows[0];
+      if (!row?.owned) return { kind: "stale_owner" };
+      return row.challengeId ? { kind: "verified", challengeId: row.challengeId } : { kind: "no_match" };
+    },
+
+    /**
+     * One transaction of the step-by-step verification. `tx` is handed to whoever records the
+     * inbound message in the same transaction (the inbound gateway's log).
+     */
+    verificationTransaction<T>(fn: (steps: VerificationSteps, tx: Transaction) => Promise<T>): Promise<T> {
+      return prisma.$transaction((tx) => fn(verificationSteps(tx), tx), { maxWait: 5000, timeout: 10_000 });
+    },
+
+    /** Pending challenges past their expiry become expired (the trigger notifies waiters and callbacks). */
+    async expireOverdue(now: Date, limit = 1000): Promise<number> {
+      const due = await prisma.challenge.findMany({
+        where: { status: "pending", expiresAt: { lte: now } },
+        select: { id: true },
+        orderBy: { expiresAt: "asc" },
+        take: limit,
+      });
+      if (due.length === 0) return 0;
+      const { count } = await prisma.challenge.updateMany({
+        where: { id: { in: due.map((d) => d.id) }, status: "pending", expiresAt: { lte: now } },
+        data: { status: "expired", finishedAt: now },
+      });
+      return count;
+    },
+
+    /** How many rows of each table the retention purge would delete now. */
+    async countPurgeable(c: ChallengePurgeCutoffs): Promise<Record<ChallengePurgeTable, number>> {
+      const where = purgeWhere(c);
+      return {
+        challenges: await prisma.challenge.count({ where: where.challenges }),
+        phoneFailures: await prisma.phoneFailure.count({ where: where.phoneFailures }),
+      };
+    },
+
+    /**
+     * Deletes at most `limit` purgeable rows of one table and says how many it deleted. The condition
+     * is applied again on delete: a row touched since it was selected (a wrong-code count) stays.
+     */
+    async purgeBatch(table: ChallengePurgeTable, c: ChallengePurgeCutoffs, limit: number): Promise<number> {
+      const where = purgeWhere(c);
+      if (table === "challenges") {
+        // Their callback events go with them (ON DELETE CASCADE); inbound messages keep no link.
+        const ids = (await prisma.challenge.findMany({ where: where.challenges, select: { id: true }, take: limit })).map((r) => r.id);
+        return ids.length === 0 ? 0 : (await prisma.challenge.deleteMany({ where: { AND: [where.challenges, { id: { in: ids } }] } })).count;
+      }
+      const rows = await prisma.phoneFailure.findMany({ where: where.phoneFailures, select: { appId: true, phoneHash: true }, take: limit });
+      return rows.length === 0 ? 0 : (await prisma.phoneFailure.deleteMany({ where: { AND: [where.phoneFailures, { OR: rows }] } })).count;
     },
   };
 }

@@ -1,16 +1,17 @@
-// Challenges: creation (with Idempotency-Key), reads, cancel and consume. Authorisation is decided
-// here (the app comes from the key, never from the body); HTTP shaping lives in the routes.
-import type { AppPolicy, AppRepository } from "../apps/app-repository.js";
+// Challenges: creation (with Idempotency-Key), reads, cancel and consume, and the housekeeping of the
+// maintenance jobs. Authorisation is decided here (the app comes from the key, never from the
+// body); HTTP shaping lives in the routes. Verification is verification.ts's.
+import type { AppDirectory, AppPolicy } from "../apps/app-directory.js";
 import type { Principal } from "../apps/app-service.js";
 import type { Clock } from "../shared/clock.js";
 import { randomId, safeEqual, sha256Hex, type Hasher } from "../shared/crypto.js";
 import { AppError } from "../shared/errors.js";
-import { countedFailures, isLocked } from "./attempts.js";
-import type { ChallengeRepository, ReadChallenge, StoredChallenge } from "./challenge-repository.js";
+import type { ChallengePurgeCutoffs, ChallengePurgeTable, ChallengeRepository, ReadChallenge, StoredChallenge } from "./challenge-repository.js";
 import type { CreatedChallenge } from "./challenge-schemas.js";
 import { FINAL_STATUSES, toChallengeView, type ChallengeView } from "./challenge-view.js";
 import type { StatusBus } from "../realtime/status-bus.js";
 import type { CodePolicy } from "./code-policy.js";
+import { decideCreation, MAX_PENDING_PER_PHONE, phoneWindowStart, type CreationRefusal } from "./creation-decision.js";
 import { deriveCode, derivePollToken } from "./derived-secrets.js";
 import { parsePhone } from "./phone.js";
 import { buildSmsBody, buildSmsUris, resolveLocale, type Locale, type Purpose } from "./sms-text.js";
@@ -30,10 +31,6 @@ export type { CreatedChallenge } from "./challenge-schemas.js";
 
 export type ChallengeAccess = { principal?: Principal; pollToken?: string };
 
-/** At most this many pending challenges per phone and app (PRODUCT.md: rate limits). */
-export const MAX_PENDING_PER_PHONE = 3;
-/** The window of the per-phone creation limit. */
-const PHONE_WINDOW_MS = 3600_000;
 /** Draws of a new code when it collides with a pending challenge of the same phone. */
 const MAX_CODE_DRAWS = 8;
 
@@ -43,7 +40,7 @@ export type ChallengeServiceDeps = {
   phonePerHour: number;
   /** Tells of changes to challenges made on any instance (LISTEN/NOTIFY fan-out). */
   bus: Pick<StatusBus, "subscribe">;
-  apps: AppRepository;
+  apps: Pick<AppDirectory, "findApp">;
   hasher: Hasher;
   /** The key that derives codes and poll tokens of idempotent requests (the primary HASH_KEY). */
   derivationKey: string;
@@ -56,6 +53,19 @@ export type ChallengeServiceDeps = {
 };
 
 const notFound = () => new AppError("NOT_FOUND", "No such challenge");
+
+/** The answer to a refused creation (creation-decision.ts). */
+function refusal(decision: CreationRefusal): AppError {
+  const { retryAfterSeconds } = decision;
+  switch (decision.code) {
+    case "PHONE_LOCKED":
+      return new AppError("PHONE_LOCKED", "Too many wrong codes were sent from this phone; try again later", { retryAfterSeconds });
+    case "TOO_MANY_PENDING":
+      return new AppError("TOO_MANY_PENDING", `This phone already has ${MAX_PENDING_PER_PHONE} pending challenges`, { retryAfterSeconds });
+    case "RATE_LIMITED":
+      return new AppError("RATE_LIMITED", "Too many challenges for this phone number; try again later", { reason: "phone", retryAfterSeconds });
+  }
+}
 
 function toCodePolicy(p: AppPolicy): Pick<CodePolicy, "length" | "alphabet"> {
   return { length: p.codeLength, alphabet: p.codeAlphabet };
@@ -163,7 +173,7 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
     idempotencyKey?: string,
   ): Promise<{ challenge: CreatedChallenge; replayed: boolean }> {
     const now = clock.now();
-    const app = await apps.findById(principal.appId);
+    const app = await apps.findApp(principal.appId);
     if (!app) throw new AppError("UNAUTHENTICATED", "The key's app no longer exists");
     const number = app.numbers[0];
     if (!number) throw new AppError("NO_VIRTUAL_NUMBER", "Add a virtual number to the app first");
@@ -191,60 +201,44 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
     }
 
     const phoneHashes = hasher.phoneAll(phone.e164);
+    const phoneHash = hasher.phone(phone.e164);
+    const rules = { phonePerHour: app.rateLimitPhonePerHour ?? deps.phonePerHour, lockoutSeconds: app.lockoutSeconds, codeTtlSeconds: app.codeTtlSeconds };
     for (let attempt = 0; attempt < MAX_CODE_DRAWS; attempt++) {
       const code = idemKey ? deriveCode(deps.derivationKey, seed, attempt, toCodePolicy(app)) : deps.generateCode(toCodePolicy(app));
       const pollToken = idemKey ? derivePollToken(deps.derivationKey, seed) : randomId("pt", 43);
-      const result = await challenges.insertPending(
-        {
-          id: randomId("chl"),
-          appId: app.id,
-          virtualNumberId: number.id,
-          phoneHash: hasher.phone(phone.e164),
-          phoneMasked: phone.masked,
-          phoneCountry: phone.country ?? null,
-          codeHash: hasher.code(code),
-          pollTokenHash: hasher.token(pollToken),
-          purpose: input.purpose,
-          context: (context as Record<string, string> | undefined) ?? null,
-          locale,
-          maxAttempts: app.maxAttempts,
-          idempotencyKey: idemKey,
-          requestFingerprint: fingerprint,
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + app.codeTtlSeconds * 1000),
-        },
-        phoneHashes,
-        new Date(now.getTime() - PHONE_WINDOW_MS),
-        ({ failure, pendingCount, createdInWindow, oldestInWindow }) => {
-          if (isLocked(failure, now)) {
-            const retryAfterSeconds = Math.ceil(((failure?.lockedUntil?.getTime() ?? 0) - now.getTime()) / 1000);
-            throw new AppError("PHONE_LOCKED", "Too many wrong codes were sent from this phone; try again later", {
-              retryAfterSeconds,
-            });
-          }
-          if (pendingCount >= MAX_PENDING_PER_PHONE) {
-            throw new AppError("TOO_MANY_PENDING", `This phone already has ${MAX_PENDING_PER_PHONE} pending challenges`, {
-              retryAfterSeconds: app.codeTtlSeconds,
-            });
-          }
-          // The per-phone limit counts the challenges themselves (exact, in the same locked
-          // transaction); an idempotent replay creates nothing and so counts nothing.
-          const phoneLimit = app.rateLimitPhonePerHour ?? deps.phonePerHour;
-          if (createdInWindow >= phoneLimit) {
-            const freeAt = (oldestInWindow?.getTime() ?? now.getTime()) + PHONE_WINDOW_MS;
-            throw new AppError("RATE_LIMITED", "Too many challenges for this phone number; try again later", {
-              reason: "phone",
-              retryAfterSeconds: Math.ceil((freeAt - now.getTime()) / 1000),
-            });
-          }
-          return { attempts: countedFailures(failure, now, app.lockoutSeconds) };
-        },
-      );
+      const data = {
+        id: randomId("chl"),
+        appId: app.id,
+        virtualNumberId: number.id,
+        phoneHash,
+        phoneMasked: phone.masked,
+        phoneCountry: phone.country ?? null,
+        codeHash: hasher.code(code),
+        pollTokenHash: hasher.token(pollToken),
+        purpose: input.purpose,
+        context: (context as Record<string, string> | undefined) ?? null,
+        locale,
+        maxAttempts: app.maxAttempts,
+        idempotencyKey: idemKey,
+        requestFingerprint: fingerprint,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + app.codeTtlSeconds * 1000),
+      };
+      // Under the phone's lock: stale pending challenges expire, then the limits are decided on what
+      // the transaction reads, then the challenge is inserted — or nothing is, when refused.
+      const result = await challenges.createPending(app.id, phoneHash, async (steps) => {
+        await steps.expireStale(phoneHashes, now);
+        const decision = decideCreation(await steps.readFacts(app.id, phoneHashes, phoneWindowStart(now)), rules, now);
+        if (decision.kind === "refused") throw refusal(decision);
+        return steps.insert(data, decision.attempts);
+      });
       if (result.kind === "created") {
         deps.onCreated?.(input.purpose);
         return { challenge: describe(result.challenge, code, pollToken, app.name, now), replayed: false };
       }
-      if (result.kind === "idempotency_conflict" && idemKey && fingerprint) {
+      // A unique violation: the same Idempotency-Key committed meanwhile (replay it), or the code
+      // is taken among the phone's pending challenges (draw another).
+      if (idemKey && fingerprint) {
         const existing = await challenges.findByIdempotencyKey(app.id, idemKey);
         if (existing) return replay(existing, fingerprint, seed, app.name, now, app);
       }
@@ -338,6 +332,12 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
       }
       return toChallengeView({ ...challenge, status: "cancelled" }, now);
     },
+
+    /** The maintenance sweep: pending challenges past their expiry become expired (so waiters and callbacks hear of it). */
+    expireOverdue: (now: Date, limit?: number): Promise<number> => challenges.expireOverdue(now, limit),
+    /** The retention purge of challenges and wrong-code counts (the maintenance jobs and the CLI's `purge`). */
+    countPurgeable: (cutoffs: ChallengePurgeCutoffs) => challenges.countPurgeable(cutoffs),
+    purgeBatch: (table: ChallengePurgeTable, cutoffs: ChallengePurgeCutoffs, limit: number) => challenges.purgeBatch(table, cutoffs, limit),
 
     async consume(id: string, principal: Principal | undefined): Promise<ChallengeView> {
       const challenge = await loadAuthorized(id, principal ? { principal } : {}, false);

@@ -163,13 +163,6 @@ export function createDashboardRepository(prisma: PrismaClient) {
         GROUP BY x.kind, x.bucket`;
       return rows.map((r) => ({ kind: r.kind, bucket: num(r.bucket), count: num(r.count) }));
     },
-
-    /** Apps and the providers of their numbers, for the filter menus. */
-    async dimensions(): Promise<{ apps: { id: string; name: string }[]; providers: string[] }> {
-      const apps = await prisma.app.findMany({ select: { id: true, name: true }, orderBy: [{ name: "asc" }, { id: "asc" }] });
-      const numbers = await prisma.virtualNumber.findMany({ select: { provider: true }, distinct: ["provider"], orderBy: { provider: "asc" } });
-      return { apps, providers: numbers.map((n) => n.provider) };
-    },
   };
 }
 

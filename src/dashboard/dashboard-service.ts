@@ -1,5 +1,6 @@
 // Dashboard statistics: the period and its time buckets (pure), then the repository's numbers
 // shaped for the page.
+import type { AppDirectory } from "../apps/app-directory.js";
 import type { Clock } from "../shared/clock.js";
 import { AppError } from "../shared/errors.js";
 import type { BreakdownRow, DashboardRepository, Dimension, FunnelRow, SeriesRow, StatsFilters } from "./dashboard-repository.js";
@@ -55,7 +56,12 @@ export function fillSeries(rows: SeriesRow[], start: Date, to: Date, bucketSecon
 
 const DIMENSIONS: readonly Dimension[] = ["app", "provider", "country", "purpose"];
 
-export function createDashboardService(deps: { repository: DashboardRepository; clock: Clock }) {
+export function createDashboardService(deps: {
+  repository: DashboardRepository;
+  /** Apps and the providers of their numbers, for the filter menus. */
+  apps: Pick<AppDirectory, "listNames" | "listProviders">;
+  clock: Clock;
+}) {
   return {
     async stats(query: StatsQuery) {
       const { from, to } = resolvePeriod(query, deps.clock.now());
@@ -67,7 +73,7 @@ export function createDashboardService(deps: { repository: DashboardRepository; 
       const outcomes = await deps.repository.outcomes(window);
       const start = seriesStart(from, bucketSeconds);
       const series = await deps.repository.series(window, start, bucketSeconds);
-      const dimensions = await deps.repository.dimensions();
+      const dimensions = { apps: await deps.apps.listNames(), providers: await deps.apps.listProviders() };
       const timeToVerify = (row: FunnelRow) => ({ p50Ms: row.p50Ms, p90Ms: row.p90Ms, p99Ms: row.p99Ms });
       const shape = (row: BreakdownRow) => ({
         key: row.key,

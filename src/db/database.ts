@@ -10,6 +10,13 @@ import { PrismaClient } from "../generated/prisma/client.js";
 import { applyMigrations, type MigrationReport } from "./migrate.js";
 import { pgClientRunner, pgliteRunner, type SqlRunner } from "./sql-runner.js";
 
+/**
+ * An open Prisma transaction. Repositories run their steps on it; services only hand it from one
+ * repository to another, when one transaction spans two features (a verification by SMS changes a
+ * challenge and records the inbound message that caused it).
+ */
+export type Transaction = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+
 /** Runs one SQL statement of a hot path and returns its rows (see Database#statement). */
 export type StatementRunner = <T extends Record<string, unknown>>(name: string, sql: string, params: unknown[]) => Promise<T[]>;
 

@@ -1,19 +1,21 @@
-// Inbound SMS: verify the provider's signature, parse, then match sender + code exactly once.
-import type { AppRepository, NumberOwner } from "../apps/app-repository.js";
-import { afterWrongCode } from "../challenges/attempts.js";
-import { effectiveStatus } from "../challenges/challenge-view.js";
+// The inbound gateway: verifies the provider's request, parses it, resolves the number it was sent
+// to, and records every message (inbound_messages). What a message does to challenges is decided by
+// the challenges feature (src/challenges/verification.ts), which this calls for a message from a
+// valid sender to a known number.
+import type { AppDirectory, NumberOwner } from "../apps/app-directory.js";
 import { normalizeSender, maskPhone, type SenderResult } from "../challenges/phone.js";
-import { findSmsCode } from "../challenges/sms-code.js";
+import type { SmsToVerify, Verification } from "../challenges/verification.js";
 import type { InboundRequest, InboundOutcome, MessageResult, ProviderAdapter, ProviderAnswer, ProviderMessage } from "../providers/provider.js";
 import type { Clock } from "../shared/clock.js";
 import { randomId, type Hasher, type Sealer } from "../shared/crypto.js";
 import { AppError } from "../shared/errors.js";
-import { decideUnmatched, isRefusedLineType } from "./inbound-decision.js";
+import { isRefusedLineType } from "./inbound-decision.js";
 import type { InboundRepository, InboundRow } from "./inbound-repository.js";
 
 export type InboundServiceDeps = {
   inbound: InboundRepository;
-  apps: AppRepository;
+  numbers: Pick<AppDirectory, "findNumber">;
+  verification: Pick<Verification, "verifySmsInOneStatement" | "verifySmsStepByStep">;
   hasher: Hasher;
   sealer: Sealer;
   clock: Clock;
@@ -42,7 +44,7 @@ const OWNER_CACHE_MAX_ENTRIES = 10_000;
 const OWNER_CACHE_TTL_MS = 60_000;
 
 export function createInboundService(deps: InboundServiceDeps) {
-  const { inbound, apps, hasher, clock } = deps;
+  const { inbound, numbers, verification, hasher, clock } = deps;
   const owners = new Map<string, { owner: NumberOwner; readAtMs: number }>();
   const rememberOwner = (e164: string, owner: NumberOwner | undefined) => {
     if (!owner) return;
@@ -54,69 +56,13 @@ export function createInboundService(deps: InboundServiceDeps) {
     return entry && performance.now() - entry.readAtMs < OWNER_CACHE_TTL_MS ? entry.owner : undefined;
   };
 
-  /**
-   * The common case — the message verifies a challenge — in one SQL statement (verify-statement.ts),
-   * when the number's owner is cached. Returns undefined when that did nothing, and the caller then
-   * runs the step-by-step transaction below, which decides every other outcome exactly as before.
-   */
-  async function tryVerifyInOneStatement(
-    provider: string,
-    message: ProviderMessage,
-    sender: SenderResult,
-    recipient: SenderResult,
-    receivedAt: Date,
-    now: Date,
-  ): Promise<InboundOutcome | undefined> {
-    if (!sender.ok || !recipient.ok || isRefusedLineType(message.lineType)) return undefined;
-    const owner = cachedOwner(recipient.e164);
-    if (!owner || owner.provider !== provider) return undefined;
-    const policy = owner.policy;
-    const code = findSmsCode(message.text.slice(0, MAX_TEXT_CHARS), { length: policy.codeLength, alphabet: policy.codeAlphabet, appName: owner.appName });
-    if (code === undefined) return undefined;
-    const result = await inbound.verifyInOneStatement({
+  /** The message's row in inbound_messages (its outcome is set when it is stored). */
+  function rowOf(provider: string, message: ProviderMessage, sender: SenderResult, recipient: SenderResult, appId: string | null, receivedAt: Date, now: Date): InboundRow {
+    return {
       id: randomId("msg"),
       provider,
       providerMessageId: message.providerMessageId,
-      appId: owner.appId,
-      senderHash: hasher.phone(sender.e164),
-      senderMasked: maskPhone(sender.e164),
-      senderCountry: sender.country ?? null,
-      recipient: recipient.e164,
-      textLength: [...message.text].length,
-      parts: message.parts ?? 1,
-      lineType: message.lineType?.slice(0, 40) ?? null,
-      carrier: message.carrier?.slice(0, 100) ?? null,
-      receivedAt: message.receivedAt ?? receivedAt,
-      now,
-      codeLength: policy.codeLength,
-      codeAlphabet: policy.codeAlphabet,
-      phoneHashes: hasher.phoneAll(sender.e164),
-      codeHashes: hasher.codeAll(code),
-    });
-    if (result.kind === "stale_owner") owners.delete(recipient.e164);
-    if (result.kind === "verified") return "verified";
-    if (result.kind === "duplicate") return "duplicate";
-    return undefined;
-  }
-
-  async function record(provider: string, message: ProviderMessage, receivedAt: Date): Promise<InboundOutcome> {
-    const now = clock.now();
-    const sender = normalizeSender(message.from);
-    const recipient = normalizeSender(message.to);
-    const fast = await tryVerifyInOneStatement(provider, message, sender, recipient, receivedAt, now);
-    if (fast) return fast;
-
-    const number = recipient.ok ? await apps.findNumber(recipient.e164) : undefined;
-    if (recipient.ok) rememberOwner(recipient.e164, number);
-    // A number answers only through the provider it is rented from.
-    const owner = number && number.provider === provider ? number : undefined;
-    const text = message.text.slice(0, MAX_TEXT_CHARS);
-
-    const row: InboundRow = {
-      id: randomId("msg"),
-      provider,
-      providerMessageId: message.providerMessageId,
-      appId: owner?.appId ?? null,
+      appId,
       senderHash: sender.ok ? hasher.phone(sender.e164) : null,
       senderMasked: sender.ok ? maskPhone(sender.e164) : null,
       senderCountry: sender.ok ? (sender.country ?? null) : null,
@@ -128,46 +74,37 @@ export function createInboundService(deps: InboundServiceDeps) {
       receivedAt: message.receivedAt ?? receivedAt,
       createdAt: now,
     };
+  }
+
+  async function record(provider: string, message: ProviderMessage, receivedAt: Date): Promise<InboundOutcome> {
+    const now = clock.now();
+    const sender = normalizeSender(message.from);
+    const recipient = normalizeSender(message.to);
+    const text = message.text.slice(0, MAX_TEXT_CHARS);
+    // A sender that can prove possession of a personal phone (see isRefusedLineType).
+    const validSender = sender.ok && !isRefusedLineType(message.lineType) ? sender : undefined;
+
+    // The common case, when the number's owner is cached: one statement verifies and records the
+    // message, or does nothing, and the step-by-step path below decides.
+    const cached = recipient.ok ? cachedOwner(recipient.e164) : undefined;
+    if (cached && cached.provider === provider && validSender) {
+      const sms: SmsToVerify = { owner: cached, senderE164: validSender.e164, text, now };
+      const fast = await verification.verifySmsInOneStatement(sms, rowOf(provider, message, sender, recipient, cached.appId, receivedAt, now));
+      if (fast === "verified" || fast === "duplicate") return fast;
+      if (fast === "stale_owner" && recipient.ok) owners.delete(recipient.e164);
+    }
+
+    const number = recipient.ok ? await numbers.findNumber(recipient.e164) : undefined;
+    if (recipient.ok) rememberOwner(recipient.e164, number);
+    // A number answers only through the provider it is rented from.
+    const owner = number && number.provider === provider ? number : undefined;
+    const row = rowOf(provider, message, sender, recipient, owner?.appId ?? null, receivedAt, now);
 
     // Outcomes known before matching are stored as they are (a duplicate stores nothing).
-    const storeOnly = async (outcome: InboundOutcome): Promise<InboundOutcome> =>
-      (await inbound.transaction((tx) => tx.claim(row, outcome))) ? outcome : "duplicate";
+    const storeOnly = async (outcome: InboundOutcome): Promise<InboundOutcome> => ((await inbound.store(row, outcome)) ? outcome : "duplicate");
     if (!owner) return storeOnly("unknown_number");
-    if (!sender.ok || isRefusedLineType(message.lineType)) return storeOnly("invalid_sender");
-
-    const policy = owner.policy;
-    const phoneHashes = hasher.phoneAll(sender.e164);
-    const code = findSmsCode(text, { length: policy.codeLength, alphabet: policy.codeAlphabet, appName: owner.appName });
-    const codeHashes = code === undefined ? [] : hasher.codeAll(code);
-    const q = { appId: owner.appId, phoneHashes, codeHashes, now };
-
-    return inbound.transaction(async (tx) => {
-      // Claim first: a duplicate delivery stops here before it can count or change anything.
-      if (!(await tx.claim(row, "no_pending_challenge"))) return "duplicate";
-
-      const verifiedId = codeHashes.length > 0 ? await tx.verifyMatching(q) : undefined;
-      if (verifiedId) {
-        await tx.clearFailures(owner.appId, phoneHashes);
-        await tx.setOutcome(row.id, "verified", verifiedId);
-        return "verified";
-      }
-
-      const match = codeHashes.length > 0 ? await tx.findCodeMatch(q) : undefined;
-      const outcome = decideUnmatched({
-        codeMatchStatus: match ? effectiveStatus(match, now) : undefined,
-        hasPending: await tx.hasPending(q),
-      });
-      if (outcome === "expired" && match) await tx.expireIfPending(match.id, now);
-      if (outcome === "wrong_code") {
-        const phoneHash = hasher.phone(sender.e164);
-        const state = await tx.lockFailureState(owner.appId, phoneHash, now);
-        const next = afterWrongCode(state, now, policy);
-        await tx.saveFailureState(owner.appId, phoneHash, next);
-        await tx.applyFailures({ appId: owner.appId, phoneHashes, failures: next.failures, fail: next.lockedNow, now });
-      }
-      await tx.setOutcome(row.id, outcome, match?.id ?? null);
-      return outcome;
-    });
+    if (!validSender) return storeOnly("invalid_sender");
+    return verification.verifySmsStepByStep({ owner, senderE164: validSender.e164, text, now }, inbound.messageLog(row));
   }
 
   /**

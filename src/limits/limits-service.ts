@@ -1,12 +1,12 @@
 // Which limit applies to which request, with each app's overrides of the configured defaults.
-import type { AppRepository } from "../apps/app-repository.js";
+import type { AppDirectory } from "../apps/app-directory.js";
 import type { Principal } from "../apps/app-service.js";
 import type { RateLimitSettings } from "../config.js";
 import type { RateLimits } from "./rate-limit-repository.js";
 
 export type LimitsService = ReturnType<typeof createLimitsService>;
 
-export function createLimitsService(deps: { rateLimits: RateLimits; apps: AppRepository; defaults: RateLimitSettings }) {
+export function createLimitsService(deps: { rateLimits: RateLimits; apps: Pick<AppDirectory, "findKeyLimits">; defaults: RateLimitSettings }) {
   const { rateLimits, apps, defaults } = deps;
   return {
     /**
@@ -15,7 +15,7 @@ export function createLimitsService(deps: { rateLimits: RateLimits; apps: AppRep
      */
     async checkKey(principal: Principal, clientIp: string | undefined, isCreation: boolean): Promise<void> {
       if (principal.kind === "publishable" && !isCreation) return;
-      const overrides = await apps.findLimits(principal.appId);
+      const overrides = await apps.findKeyLimits(principal.appId);
       if (principal.kind === "secret") {
         const limit = overrides?.rateLimitSecretKeyPerMinute ?? defaults.secretKeyPerMinute;
         await rateLimits.consume("secret_key", principal.keyId, limit);

@@ -1,4 +1,6 @@
-// Housekeeping queries: expiry sweeping and retention purges.
+// Retention purges of the tables the service keeps for a while: inbound messages (the dedup rows),
+// parts of multi-part SMS never completed, rate-limit counters. Challenges and wrong-code counts are
+// the challenges feature's to delete (ChallengeService: expireOverdue, countPurgeable, purgeBatch).
 import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
 
 export type PurgeCutoffs = {
@@ -21,50 +23,31 @@ export type PurgeCounts = { challenges: number; inboundMessages: number; inbound
 export const PURGE_TABLES = ["inboundMessages", "challenges", "inboundParts", "rateLimits", "phoneFailures"] as const;
 export type PurgeTable = (typeof PURGE_TABLES)[number];
 
+/** The tables purged here. */
+export type OwnPurgeTable = "inboundMessages" | "inboundParts" | "rateLimits";
+
 /** The rows of each table that the retention rules let go, as of the cutoffs. */
 function purgeWhere(c: PurgeCutoffs) {
   return {
     inboundMessages: { createdAt: { lt: c.inboundBefore } },
-    challenges: { createdAt: { lt: c.challengesBefore } },
     inboundParts: { createdAt: { lt: c.partsBefore } },
     rateLimits: { expire: { lt: c.rateLimitsBefore } },
-    phoneFailures: { updatedAt: { lt: c.failuresBefore }, OR: [{ lockedUntil: null }, { lockedUntil: { lt: c.now } }] },
   } satisfies {
     inboundMessages: Prisma.InboundMessageWhereInput;
-    challenges: Prisma.ChallengeWhereInput;
     inboundParts: Prisma.InboundPartWhereInput;
     rateLimits: Prisma.RateLimitWhereInput;
-    phoneFailures: Prisma.PhoneFailureWhereInput;
   };
 }
 
 export function createMaintenanceRepository(prisma: PrismaClient) {
   return {
-    /** Pending challenges past their expiry become expired; the trigger notifies waiters (and callbacks). */
-    async expireOverdue(now: Date, limit = 1000): Promise<number> {
-      const due = await prisma.challenge.findMany({
-        where: { status: "pending", expiresAt: { lte: now } },
-        select: { id: true },
-        orderBy: { expiresAt: "asc" },
-        take: limit,
-      });
-      if (due.length === 0) return 0;
-      const { count } = await prisma.challenge.updateMany({
-        where: { id: { in: due.map((d) => d.id) }, status: "pending", expiresAt: { lte: now } },
-        data: { status: "expired", finishedAt: now },
-      });
-      return count;
-    },
-
     /** How many rows the purge would delete now. */
-    async countPurgeable(c: PurgeCutoffs): Promise<PurgeCounts> {
+    async countPurgeable(c: PurgeCutoffs): Promise<Record<OwnPurgeTable, number>> {
       const where = purgeWhere(c);
       return {
         inboundMessages: await prisma.inboundMessage.count({ where: where.inboundMessages }),
-        challenges: await prisma.challenge.count({ where: where.challenges }),
         inboundParts: await prisma.inboundPart.count({ where: where.inboundParts }),
         rateLimits: await prisma.rateLimit.count({ where: where.rateLimits }),
-        phoneFailures: await prisma.phoneFailure.count({ where: where.phoneFailures }),
       };
     },
 
@@ -74,17 +57,12 @@ export function createMaintenanceRepository(prisma: PrismaClient) {
      * many row locks at once. The condition is applied again on delete: a row touched since it
      * was selected (a wrong-code count, say) stays.
      */
-    async purgeBatch(table: PurgeTable, c: PurgeCutoffs, limit: number): Promise<number> {
+    async purgeBatch(table: OwnPurgeTable, c: PurgeCutoffs, limit: number): Promise<number> {
       const where = purgeWhere(c);
       switch (table) {
         case "inboundMessages": {
           const ids = (await prisma.inboundMessage.findMany({ where: where.inboundMessages, select: { id: true }, take: limit })).map((r) => r.id);
           return ids.length === 0 ? 0 : (await prisma.inboundMessage.deleteMany({ where: { AND: [where.inboundMessages, { id: { in: ids } }] } })).count;
-        }
-        case "challenges": {
-          // Their callback events go with them (ON DELETE CASCADE); inbound messages keep no link.
-          const ids = (await prisma.challenge.findMany({ where: where.challenges, select: { id: true }, take: limit })).map((r) => r.id);
-          return ids.length === 0 ? 0 : (await prisma.challenge.deleteMany({ where: { AND: [where.challenges, { id: { in: ids } }] } })).count;
         }
         case "inboundParts": {
           const ids = (await prisma.inboundPart.findMany({ where: where.inboundParts, select: { id: true }, take: limit })).map((r) => r.id);
@@ -93,10 +71,6 @@ export function createMaintenanceRepository(prisma: PrismaClient) {
         case "rateLimits": {
           const keys = (await prisma.rateLimit.findMany({ where: where.rateLimits, select: { key: true }, take: limit })).map((r) => r.key);
           return keys.length === 0 ? 0 : (await prisma.rateLimit.deleteMany({ where: { AND: [where.rateLimits, { key: { in: keys } }] } })).count;
-        }
-        case "phoneFailures": {
-          const rows = await prisma.phoneFailure.findMany({ where: where.phoneFailures, select: { appId: true, phoneHash: true }, take: limit });
-          return rows.length === 0 ? 0 : (await prisma.phoneFailure.deleteMany({ where: { AND: [where.phoneFailures, { OR: rows }] } })).count;
         }
       }
     },

@@ -1,9 +1,10 @@
 // Periodic jobs of each instance: expiry sweeping (so an expired challenge's status change reaches
 // waiters, callbacks and the dashboard even if nobody reads it) and the retention purge. Both are
 // safe to run on every instance at once: each statement is a conditional update or a delete.
+import type { ChallengeService } from "../challenges/challenge-service.js";
 import type { Logger } from "../http/logger.js";
 import type { Clock } from "../shared/clock.js";
-import { PURGE_TABLES, type MaintenanceRepository, type PurgeCounts, type PurgeTable } from "./maintenance-repository.js";
+import { PURGE_TABLES, type MaintenanceRepository, type PurgeCounts, type PurgeCutoffs, type PurgeTable } from "./maintenance-repository.js";
 
 const HOUR_MS = 3600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -33,6 +34,8 @@ export function purgeCutoffs(now: Date, retention: Retention) {
 
 export function createMaintenance(deps: {
   repository: MaintenanceRepository;
+  /** Challenges and wrong-code counts are the challenges feature's to expire and delete. */
+  challenges: Pick<ChallengeService, "expireOverdue" | "countPurgeable" | "purgeBatch">;
   clock: Clock;
   logger: Logger;
   retention: Retention;
@@ -44,7 +47,7 @@ export function createMaintenance(deps: {
   let running: Promise<unknown> = Promise.resolve();
 
   const sweep = async () => {
-    const expired = await repository.expireOverdue(clock.now());
+    const expired = await deps.challenges.expireOverdue(clock.now());
     if (expired > 0) logger.debug({ expired }, "expired overdue challenges");
     return expired;
   };
@@ -52,20 +55,25 @@ export function createMaintenance(deps: {
     running = running.then(job).catch((err: unknown) => logger.warn({ err, job: name }, "maintenance job failed; will retry"));
   };
 
+  const purgeBatch = (table: PurgeTable, cutoffs: PurgeCutoffs, limit: number): Promise<number> =>
+    table === "challenges" || table === "phoneFailures"
+      ? deps.challenges.purgeBatch(table, cutoffs, limit)
+      : repository.purgeBatch(table, cutoffs, limit);
+
   /**
    * The retention purge on demand (the CLI's `purge`): counts what is due, then, unless `dryRun`,
    * deletes it table by table in batches, telling `onProgress` after each batch.
    */
   const purgeInBatches = async (options: { dryRun?: boolean; batchSize?: number; onProgress?: (p: PurgeProgress) => void } = {}): Promise<PurgeReport> => {
     const cutoffs = purgeCutoffs(clock.now(), deps.retention);
-    const expected = await repository.countPurgeable(cutoffs);
+    const expected: PurgeCounts = { ...(await repository.countPurgeable(cutoffs)), ...(await deps.challenges.countPurgeable(cutoffs)) };
     if (options.dryRun) return { dryRun: true, cutoffs, counts: expected };
     const batchSize = options.batchSize ?? DEFAULT_PURGE_BATCH_SIZE;
     const counts: PurgeCounts = { challenges: 0, inboundMessages: 0, inboundParts: 0, rateLimits: 0, phoneFailures: 0 };
     for (const table of PURGE_TABLES) {
       if (expected[table] === 0) continue;
       for (;;) {
-        const deleted = await repository.purgeBatch(table, cutoffs, batchSize);
+        const deleted = await purgeBatch(table, cutoffs, batchSize);
         counts[table] += deleted;
         if (deleted > 0) options.onProgress?.({ table, deleted: counts[table], expected: Math.max(expected[table], counts[table]) });
         if (deleted < batchSize) break;

@@ -11,8 +11,6 @@ export type StatusBus = {
   wakeAll(): void;
 };
 
-export const CHALLENGE_CHANNEL = "reverse_otp_challenge";
-
 export function createStatusBus(): StatusBus & { publish(challengeId: string): void } {
   const waiters = new Map<string, Set<() => void>>();
   let count = 0;

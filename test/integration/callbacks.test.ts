@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Webhook } from "standardwebhooks";
 import { createAppRepository } from "../../src/apps/app-repository.js";
 import { createAppService } from "../../src/apps/app-service.js";
-import { createCallbackDispatcher, OUTBOX_CHANNEL, type CallbackDispatcherDeps } from "../../src/callbacks/callback-dispatcher.js";
+import { createCallbackDispatcher, type CallbackDispatcherDeps } from "../../src/callbacks/callback-dispatcher.js";
+import { OUTBOX_CHANNEL } from "../../src/challenges/challenge-notices.js";
 import { createCallbackRepository } from "../../src/callbacks/callback-repository.js";
 import { createChallengeRepository } from "../../src/challenges/challenge-repository.js";
 import { toChallengeView } from "../../src/challenges/challenge-view.js";
 import { openPostgres } from "../../src/db/database.js";
 import { createLogger } from "../../src/http/logger.js";
-import { createMaintenanceRepository } from "../../src/maintenance/maintenance-repository.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { fixedClock, systemClock } from "../../src/shared/clock.js";
 import { AppError } from "../../src/shared/errors.js";
@@ -195,7 +195,7 @@ describe("one signed callback per final status", () => {
     const get = await getJson(c.id, app.sk);
     // The sweep and a sender whose clocks are one second past the expiry (no real waiting).
     const later = fixedClock(new Date(new Date(get.expiresAt).getTime() + 1000));
-    expect(await createMaintenanceRepository(h.runtime.database.prisma).expireOverdue(later.now())).toBeGreaterThanOrEqual(1);
+    expect(await h.runtime.challenges.expireOverdue(later.now())).toBeGreaterThanOrEqual(1);
     await dispatcherWith({ clock: later }).runOnce();
 
     const [event] = await eventsOf(c.id);

@@ -1,11 +1,15 @@
-// The webhook's one-statement path (src/inbound/verify-statement.ts): when the owner of the number
+// The webhook's one-statement path (src/challenges/challenge-sql.ts, VERIFY_IN_ONE_STATEMENT_SQL,
+// taken by src/challenges/verification.ts): when the owner of the number
 // is already known, a message that verifies a challenge costs one SQL statement. These tests prove
 // that it is taken, that it stores exactly what the step-by-step transaction stores, that it never
 // acts on a stale owner, and that it changes nothing whenever the step-by-step path must decide
 // (wrong codes, duplicates). The races run only on PostgreSQL (real concurrent connections).
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { createAppDirectory } from "../../src/apps/app-directory.js";
 import { createAppRepository } from "../../src/apps/app-repository.js";
-import { createInboundRepository, type InboundRepository, type OneStatementResult } from "../../src/inbound/inbound-repository.js";
+import { createChallengeRepository, type ChallengeRepository, type OneStatementResult } from "../../src/challenges/challenge-repository.js";
+import { createVerification } from "../../src/challenges/verification.js";
+import { createInboundRepository, type InboundRepository } from "../../src/inbound/inbound-repository.js";
 import { createInboundService } from "../../src/inbound/inbound-service.js";
 import { signStandardWebhook } from "../../src/providers/standard-webhooks.js";
 import { randomId } from "../../src/shared/crypto.js";
@@ -27,33 +31,44 @@ type CreatedChallenge = { id: string; code: string; pollToken: string; smsBody: 
  * took; `afterClaim` runs inside the step-by-step transaction right after its claim.
  */
 function spiedService(options: { afterClaim?: () => Promise<void> } = {}) {
-  const real = createInboundRepository(h.runtime.database.prisma, h.runtime.database.statement);
+  const { prisma, statement } = h.runtime.database;
+  const realChallenges = createChallengeRepository(prisma, statement);
   const oneStatement: OneStatementResult["kind"][] = [];
   let transactions = 0;
-  const inbound: InboundRepository = {
-    ...real,
+  const challenges: ChallengeRepository = {
+    ...realChallenges,
     async verifyInOneStatement(v) {
-      const result = await real.verifyInOneStatement(v);
+      const result = await realChallenges.verifyInOneStatement(v);
       oneStatement.push(result.kind);
       return result;
     },
-    transaction(fn) {
+    verificationTransaction(fn) {
       transactions++;
-      return real.transaction((steps) =>
-        fn({
+      return realChallenges.verificationTransaction(fn);
+    },
+  };
+  const realInbound = createInboundRepository(prisma);
+  const inbound: InboundRepository = {
+    ...realInbound,
+    messageLog(row) {
+      const log = realInbound.messageLog(row);
+      return (tx) => {
+        const steps = log(tx);
+        return {
           ...steps,
-          async claim(row, outcome) {
-            const claimed = await steps.claim(row, outcome);
+          async claim(outcome) {
+            const claimed = await steps.claim(outcome);
             await options.afterClaim?.();
             return claimed;
           },
-        }),
-      );
+        };
+      };
     },
   };
   const service = createInboundService({
     inbound,
-    apps: createAppRepository(h.runtime.database.prisma, { secretSealer: { seal: (text: string) => text } }),
+    numbers: createAppDirectory(createAppRepository(prisma, { secretSealer: { seal: (text: string) => text } })),
+    verification: createVerification({ challenges, hasher: h.runtime.hasher }),
     hasher: h.runtime.hasher,
     // Multi-part messages are not sent here.
     sealer: {
@@ -194,8 +209,11 @@ describe("the one-statement verification", () => {
     expect(await s.send({ from: PHONES.fr2, to: app.number, text: "warm again" })).toBe("wrong_code");
     await h.db.query(`UPDATE virtual_numbers SET provider = 'twilio' WHERE e164 = $1`, [app.number]);
     s.taken();
-    expect(await s.send({ from: PHONES.fr2, to: app.number, text: c.code })).toBe("unknown_number");
-    expect(s.taken()).toEqual({ oneStatement: ["stale_owner"], transactions: 1 });
+    expect(await s.send({ from: PHONES.fr2, to: app.number, text: c.code, messageId: "stale-2" })).toBe("unknown_number");
+    // Read afresh, the number has no owner for this provider: the gateway stores the message as
+    // unknown_number, without a verification.
+    expect(s.taken()).toEqual({ oneStatement: ["stale_owner"], transactions: 0 });
+    expect(await inboundRow("stale-2")).toMatchObject({ outcome: "unknown_number", challenge_id: null });
     expect((await challengeRow(c.id)).status).toBe("pending");
   });
 });

@@ -1,0 +1,170 @@
+// The hand-written SQL of the challenges feature and its advisory-lock keys, each named with its
+// reason. Everything else the feature sends is built by Prisma in challenge-repository.ts. Kept
+// free of Prisma, so that the benchmark's reference server (bench/reference-server.ts) runs the
+// very same statement the same way.
+//
+// Parameters are typed by casts in the SQL (timestamps as ISO strings), so node-postgres, Prisma's
+// PostgreSQL adapter and PGlite all pass them the same way.
+import type { InboundRow } from "../inbound/inbound-repository.js";
+
+// ---- Advisory locks (transaction-scoped: pg_advisory_xact_lock, released at COMMIT/ROLLBACK) ----
+
+/**
+ * The keys of the feature's advisory locks. The strings are a protocol between instances (an
+ * instance of an older version must lock the same key during a rolling deploy): change them only
+ * with all instances stopped.
+ */
+export const LOCK_KEYS = {
+  /**
+   * One (app, phone). Held by a creation from its first read to its insert: without it, concurrent
+   * creations each count the phone's pending (and recent) challenges before any of them commits,
+   * and all pass the limits. Held by the counting of a wrong code too, so that a creation made
+   * meanwhile waits and then sees the new count (and the lock-out, if that code was the last).
+   */
+  phone: (appId: string, phoneHash: string) => `challenge-create:${appId}:${phoneHash}`,
+  /**
+   * One inbound message (provider, provider message id). Taken first by both verification paths:
+   * the one-statement path locks the challenge before it inserts the message row, the step-by-step
+   * path inserts (claims) the message row before it locks the challenge; without this lock the two
+   * could deadlock on one message delivered to two instances at once.
+   */
+  inboundMessage: (provider: string, providerMessageId: string) => `inbound-claim:${provider}:${providerMessageId}`,
+} as const;
+
+/** Takes the transaction-scoped advisory lock of a LOCK_KEYS key ($1). */
+export const TAKE_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+
+// ---- Verification: the race gate ------------------------------------------------------------
+
+/**
+ * The one pending, unexpired challenge of (app, phone) holding the code, if any: the newest, should
+ * two ever hold it (the partial unique index keeps codes unique among a phone's pending challenges
+ * for one HASH_KEY; after a key rotation, a challenge hashed with the old key and one with the new
+ * key could share a code). One SMS verifies at most one challenge (sms-code.ts), and this makes it
+ * so by construction. Placeholders are given, so both statements below can use it.
+ */
+const oneMatchingPending = (p: { appId: string; phoneHashes: string; codeHashes: string; now: string }) => `
+  SELECT c.id FROM challenges c
+   WHERE c.app_id = ${p.appId} AND c.phone_hash = ANY(${p.phoneHashes}::text[]) AND c.code_hash = ANY(${p.codeHashes}::text[])
+     AND c.status = 'pending' AND c.expires_at > ${p.now}::timestamptz
+   ORDER BY c.created_at DESC, c.id LIMIT 1`;
+
+/**
+ * The step-by-step path's race gate: one conditional UPDATE moves the matching challenge from
+ * pending to verified, only while it is pending and unexpired. Two deliveries at once: the second
+ * waits for the row lock, then re-checks `status = 'pending'` on the committed row (PostgreSQL's
+ * EvalPlanQual) and updates nothing. $1 app id, $2 phone hashes, $3 code hashes, $4 now.
+ */
+export const VERIFY_ONE_PENDING_SQL = `
+UPDATE challenges SET status = 'verified', verified_at = $4::timestamptz, finished_at = $4::timestamptz
+ WHERE id = (${oneMatchingPending({ appId: "$1", phoneHashes: "$2", codeHashes: "$3", now: "$4" })})
+   AND status = 'pending' AND expires_at > $4::timestamptz
+RETURNING id`;
+
+/**
+ * The webhook's common case — a message that verifies a challenge — as ONE statement, so it costs
+ * one round trip and one implicit transaction instead of eight (number look-up, BEGIN, claim,
+ * conditional UPDATE, clear failures, outcome UPDATE, COMMIT), sent as a named prepared statement
+ * (parsed once per connection).
+ *
+ * What it does, atomically (one statement is one transaction):
+ *   owner     the number still belongs to the app the caller cached, through this provider, with
+ *             the code policy the caller read the code with; otherwise nothing happens and the
+ *             caller drops its cached owner (so the cache can never act on stale data);
+ *   verified  the race gate, as VERIFY_ONE_PENDING_SQL: the one pending, unexpired challenge of
+ *             this app and phone with the SMS's code becomes verified — unless this provider
+ *             message id was already stored (a retry after commit);
+ *   claimed   the inbound message row (the inbound gateway's record, handed over as parameters),
+ *             stored directly with outcome `verified`, only if something was verified. This is the
+ *             one statement of the challenges feature that writes `inbound_messages`: the message
+ *             and the state change it causes commit together. No ON CONFLICT here: a duplicate
+ *             delivery committed meanwhile makes the INSERT fail with a unique violation, which
+ *             aborts the whole statement, the UPDATE included (nothing verified, no NOTIFY, no
+ *             callback event) — the caller answers `duplicate`, as the claim-first path would;
+ *   cleared   the phone's wrong-code count, deleted as after any verification.
+ *
+ * Lock order: see LOCK_KEYS.inboundMessage (`claim_lock`, evaluated before the UPDATE locks any
+ * row). When nothing was verified the statement changed nothing, and the caller runs the
+ * step-by-step path, which decides every other outcome.
+ */
+export const VERIFY_IN_ONE_STATEMENT_SQL = `
+WITH claim_lock AS (
+  SELECT pg_advisory_xact_lock(hashtextextended($19, 0))
+), owner AS (
+  SELECT 1 FROM virtual_numbers n JOIN apps a ON a.id = n.app_id
+   WHERE n.e164 = $8 AND n.app_id = $4 AND n.provider = $2 AND a.code_length = $15::int AND a.code_alphabet = $16
+), verified AS (
+  UPDATE challenges SET status = 'verified', verified_at = $14::timestamptz, finished_at = $14::timestamptz
+   WHERE id = (${oneMatchingPending({ appId: "$4", phoneHashes: "$17", codeHashes: "$18", now: "$14" })})
+     AND status = 'pending' AND expires_at > $14::timestamptz
+     AND EXISTS (SELECT 1 FROM owner)
+     AND EXISTS (SELECT 1 FROM claim_lock)
+     AND NOT EXISTS (SELECT 1 FROM inbound_messages m WHERE m.provider = $2 AND m.provider_message_id = $3)
+  RETURNING id
+), claimed AS (
+  INSERT INTO inbound_messages (id, provider, provider_message_id, app_id, challenge_id, sender_hash, sender_masked,
+                                sender_country, recipient, text_length, parts, line_type, carrier, outcome, received_at, created_at)
+  SELECT $1, $2, $3, $4, (SELECT id FROM verified), $5, $6, $7, $8, $9::int, $10::int, $11, $12, 'verified',
+         $13::timestamptz, $14::timestamptz
+   WHERE EXISTS (SELECT 1 FROM verified)
+  RETURNING challenge_id
+), cleared AS (
+  DELETE FROM phone_failures WHERE app_id = $4 AND phone_hash = ANY($17::text[]) AND EXISTS (SELECT 1 FROM claimed)
+)
+SELECT EXISTS (SELECT 1 FROM owner) AS "owned", (SELECT challenge_id FROM claimed) AS "challengeId"`;
+
+/** The prepared statement's name (node-postgres parses it once per connection). */
+export const VERIFY_IN_ONE_STATEMENT_NAME = "reverse_otp_verify_in_one_statement";
+
+export type OneStatementVerification = Omit<InboundRow, "appId" | "createdAt"> & {
+  /** The inbound message row is stored with this app (the cached owner) and `now` as its creation time. */
+  appId: string;
+  now: Date;
+  /** The code policy the code was read with; checked against the app's current one. */
+  codeLength: number;
+  codeAlphabet: string;
+  phoneHashes: string[];
+  codeHashes: string[];
+};
+
+/** The parameters of VERIFY_IN_ONE_STATEMENT_SQL, in order ($1…$19). */
+export function verifyInOneStatementParams(v: OneStatementVerification): unknown[] {
+  return [
+    v.id,
+    v.provider,
+    v.providerMessageId,
+    v.appId,
+    v.senderHash,
+    v.senderMasked,
+    v.senderCountry,
+    v.recipient,
+    v.textLength,
+    v.parts,
+    v.lineType,
+    v.carrier,
+    v.receivedAt.toISOString(),
+    v.now.toISOString(),
+    v.codeLength,
+    v.codeAlphabet,
+    v.phoneHashes,
+    v.codeHashes,
+    LOCK_KEYS.inboundMessage(v.provider, v.providerMessageId),
+  ];
+}
+
+/** The statement's one row: whether the cached owner still holds, and the verified challenge. */
+export type OneStatementRow = { owned: boolean; challengeId: string | null };
+
+// ---- Reads --------------------------------------------------------------------------------------
+
+/**
+ * A challenge as status reads, long-polls and their re-reads need it, in one single-table
+ * statement, prepared (Database#statement). Read with Prisma and the virtual number, a relation,
+ * it was two round trips per status read and per long-poll wake-up. $1 the challenge id.
+ */
+export const FIND_BY_ID_SQL = `SELECT id, app_id AS "appId", status::text AS status, purpose::text AS purpose, phone_masked AS "phoneMasked",
+       created_at AS "createdAt", expires_at AS "expiresAt", verified_at AS "verifiedAt", consumed_at AS "consumedAt",
+       max_attempts AS "maxAttempts", attempts, poll_token_hash AS "pollTokenHash"
+  FROM challenges WHERE id = $1`;
+
+export const FIND_BY_ID_NAME = "reverse_otp_find_challenge";
