@@ -3,6 +3,21 @@
 // table is checked against these descriptions by test/unit/config.test.ts.
 import path from "node:path";
 import { z } from "zod";
+import {
+  CODE_LENGTH_MAX,
+  CODE_LENGTH_MIN,
+  CODE_MAX_ATTEMPTS_MAX,
+  CODE_MAX_ATTEMPTS_MIN,
+  CODE_TTL_SECONDS_MAX,
+  CODE_TTL_SECONDS_MIN,
+  DEFAULT_CODE_POLICY,
+  LOCKOUT_SECONDS_MAX,
+  LOCKOUT_SECONDS_MIN,
+  defaultCodePolicy,
+  shortestStrongLength,
+  validateCodePolicy,
+  type PolicyDefaults,
+} from "./challenges/code-policy.js";
 
 const secretList = (prefix?: string, minLength = 16) =>
   z
@@ -39,6 +54,13 @@ const booleanString = z
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
 const positiveInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * A new app that sets no code policy gets the configured defaults with DEFAULT_CODE_POLICY's
+ * alphabet and without lowAssurance, so the default length must meet the 20-bit floor on its own:
+ * 6 digits or more. (An app that wants shorter codes sets its own length with lowAssurance.)
+ */
+const DEFAULT_LENGTH_MIN = shortestStrongLength(DEFAULT_CODE_POLICY.alphabet);
 
 /** The environment variables, each with its description and default. */
 export const CONFIG_KEYS = {
@@ -182,21 +204,21 @@ export const CONFIG_KEYS = {
     schema: positiveInt(100, 600_000).default(3000),
   },
   CHALLENGE_CODE_LENGTH: {
-    description: "default code length for new apps, 4–8 (default 6)",
-    schema: positiveInt(4, 8).default(6),
+    description: `default code length for new apps, ${DEFAULT_LENGTH_MIN}–${CODE_LENGTH_MAX} digits (default ${DEFAULT_CODE_POLICY.length}); shorter codes only per app, with \`--low-assurance\``,
+    // Any code length here; whether it may be the default is the code policy's rule (below).
+    schema: positiveInt(CODE_LENGTH_MIN, CODE_LENGTH_MAX).default(DEFAULT_CODE_POLICY.length),
   },
   CHALLENGE_TTL_SECONDS: {
-    description: "default challenge lifetime for new apps, 60–600 seconds (default 300)",
-    schema: positiveInt(60, 600).default(300),
+    description: `default challenge lifetime for new apps, ${CODE_TTL_SECONDS_MIN}–${CODE_TTL_SECONDS_MAX} seconds (default ${DEFAULT_CODE_POLICY.ttlSeconds})`,
+    schema: positiveInt(CODE_TTL_SECONDS_MIN, CODE_TTL_SECONDS_MAX).default(DEFAULT_CODE_POLICY.ttlSeconds),
   },
   CHALLENGE_MAX_ATTEMPTS: {
-    description: "default wrong-code attempts per phone for new apps, 1–10 (default 5)",
-    schema: positiveInt(1, 10).default(5),
+    description: `default wrong-code attempts per phone for new apps, ${CODE_MAX_ATTEMPTS_MIN}–${CODE_MAX_ATTEMPTS_MAX} (default ${DEFAULT_CODE_POLICY.maxAttempts})`,
+    schema: positiveInt(CODE_MAX_ATTEMPTS_MIN, CODE_MAX_ATTEMPTS_MAX).default(DEFAULT_CODE_POLICY.maxAttempts),
   },
   LOCKOUT_SECONDS: {
-    description:
-      "how long a phone stays locked after its wrong-code attempts are used up, 60–86400 seconds (default 900)",
-    schema: positiveInt(60, 86_400).default(900),
+    description: `how long a phone stays locked after its wrong-code attempts are used up, ${LOCKOUT_SECONDS_MIN}–${LOCKOUT_SECONDS_MAX} seconds (default ${DEFAULT_CODE_POLICY.lockoutSeconds})`,
+    schema: positiveInt(LOCKOUT_SECONDS_MIN, LOCKOUT_SECONDS_MAX).default(DEFAULT_CODE_POLICY.lockoutSeconds),
   },
 } as const;
 
@@ -216,7 +238,8 @@ export type Config = Readonly<{
   logLevel: RawConfig["LOG_LEVEL"];
   trustProxy: boolean | number | string[];
   db: Readonly<{ poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number }>;
-  defaults: Readonly<{ codeLength: number; ttlSeconds: number; maxAttempts: number; lockoutSeconds: number }>;
+  /** The code policy of new apps that set none (a valid policy: checked at load). */
+  defaults: PolicyDefaults;
   /** Callbacks may use http and reach loopback/private addresses (SSRF guard off). */
   callbacksAllowPrivateNetworks: boolean;
   rateLimits: Readonly<RateLimitSettings>;
@@ -266,6 +289,43 @@ function parseTrustProxy(value: string): boolean | number | string[] {
   return value.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
+const POLICY_KEYS = {
+  codeLength: "CHALLENGE_CODE_LENGTH",
+  ttlSeconds: "CHALLENGE_TTL_SECONDS",
+  maxAttempts: "CHALLENGE_MAX_ATTEMPTS",
+  lockoutSeconds: "LOCKOUT_SECONDS",
+} as const satisfies Record<keyof PolicyDefaults, ConfigKey>;
+
+/** The defaults of new apps, when each of their keys is valid on its own. */
+function policyDefaultsOf(cleaned: Record<string, string | undefined>): PolicyDefaults | undefined {
+  const values: Partial<Record<keyof PolicyDefaults, number>> = {};
+  for (const [field, key] of Object.entries(POLICY_KEYS) as [keyof PolicyDefaults, ConfigKey][]) {
+    const result = CONFIG_KEYS[key].schema.safeParse(cleaned[key]);
+    if (!result.success || typeof result.data !== "number") return undefined;
+    values[field] = result.data;
+  }
+  return Object.freeze(values as PolicyDefaults);
+}
+
+/**
+ * The very check an app's policy gets (apps/app-service.ts), applied to the policy of an app that
+ * sets nothing itself, so that a configuration that loads never makes `apps create` refuse its own
+ * defaults (as CHALLENGE_CODE_LENGTH=5 once did: every app created without --code-length was refused).
+ */
+function policyDefaultsProblems(defaults: PolicyDefaults): string[] {
+  const keyOf: Record<string, ConfigKey> = {
+    length: POLICY_KEYS.codeLength,
+    ttlSeconds: POLICY_KEYS.ttlSeconds,
+    maxAttempts: POLICY_KEYS.maxAttempts,
+    lockoutSeconds: POLICY_KEYS.lockoutSeconds,
+  };
+  return validateCodePolicy(defaultCodePolicy(defaults)).map((p) =>
+    p.field === "length"
+      ? `${POLICY_KEYS.codeLength}: ${p.message.split(";")[0]}, too weak for the default of new apps: use ${DEFAULT_LENGTH_MIN}–${CODE_LENGTH_MAX} (an app that wants shorter codes sets its own length with --low-assurance)`
+      : `${keyOf[p.field] ?? p.field}: as the default of new apps, ${p.message}`,
+  );
+}
+
 /** Parses the environment; reports every bad value at once. Empty strings count as unset. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(
@@ -278,6 +338,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (cleaned.DATABASE_URL !== undefined && cleaned.HASH_KEY === undefined) {
     problems.push("HASH_KEY: required when DATABASE_URL is set (generate one with `openssl rand -base64 48`)");
   }
+  const defaults = policyDefaultsOf(cleaned);
+  if (defaults) problems.push(...policyDefaultsProblems(defaults));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const raw = parsed.data as RawConfig;
 
@@ -321,12 +383,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     demoEnabled: raw.DEMO_ENABLED ?? raw.DATABASE_URL === undefined,
     requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
     retention: Object.freeze({ challengeDays: raw.RETENTION_CHALLENGE_DAYS, inboundHours: raw.RETENTION_INBOUND_HOURS }),
-    defaults: Object.freeze({
-      codeLength: raw.CHALLENGE_CODE_LENGTH,
-      ttlSeconds: raw.CHALLENGE_TTL_SECONDS,
-      maxAttempts: raw.CHALLENGE_MAX_ATTEMPTS,
-      lockoutSeconds: raw.LOCKOUT_SECONDS,
-    }),
+    // Every key parsed, theirs included.
+    defaults: defaults!,
   });
 }
 

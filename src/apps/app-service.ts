@@ -2,7 +2,7 @@
 // and numbers, key rotation, and authentication of presented API keys.
 import { randomBytes } from "node:crypto";
 import { checkCallbackUrl } from "../callbacks/callback-url.js";
-import { validateCodePolicy, type CodeAlphabet } from "../challenges/code-policy.js";
+import { defaultCodePolicy, validateCodePolicy, type CodeAlphabet, type PolicyDefaults } from "../challenges/code-policy.js";
 import { normalizeSender } from "../challenges/phone.js";
 import { isLocale, resolveLocale, SUPPORTED_LOCALES } from "../challenges/sms-text.js";
 import type { Clock } from "../shared/clock.js";
@@ -71,11 +71,9 @@ function checkPolicy(policy: AppPolicy): FieldError[] {
     ttlSeconds: policy.codeTtlSeconds,
     maxAttempts: policy.maxAttempts,
     lowAssurance: policy.lowAssurance,
+    lockoutSeconds: policy.lockoutSeconds,
   };
   errors.push(...validateCodePolicy(code).map((e) => ({ ...e, field: inputField[e.field] ?? e.field })));
-  if (!Number.isInteger(policy.lockoutSeconds) || policy.lockoutSeconds < 60 || policy.lockoutSeconds > 86_400) {
-    errors.push({ field: "lockoutSeconds", message: "must be an integer from 60 to 86400" });
-  }
   for (const c of policy.allowedCountries) {
     if (!/^[A-Z]{2}$/.test(c)) errors.push({ field: "allowedCountries", message: `"${c}" is not an ISO 3166 alpha-2 code` });
   }
@@ -94,7 +92,8 @@ export type AppServiceDeps = {
   repository: AppRepository;
   clock: Clock;
   providers: readonly string[];
-  defaults: { codeLength: number; ttlSeconds: number; maxAttempts: number; lockoutSeconds: number };
+  /** Configured policy for what a new app does not set (config.ts checks that it is a valid policy). */
+  defaults: PolicyDefaults;
   allowPrivateCallbacks?: boolean;
 };
 
@@ -104,6 +103,7 @@ export function createAppService(deps: AppServiceDeps) {
   return {
     async create(input: CreateAppInput): Promise<CreatedApp> {
       const errors: FieldError[] = [];
+      const defaults = defaultCodePolicy(deps.defaults);
       const name = input.name.trim();
       if (name.length < 1 || name.length > 80) errors.push({ field: "name", message: "must have 1 to 80 characters" });
       if (input.numbers.length === 0) errors.push({ field: "number", message: "at least one virtual number is required" });
@@ -117,12 +117,12 @@ export function createAppService(deps: AppServiceDeps) {
         return { id: randomId("num"), e164: parsed.ok ? parsed.e164 : "", provider };
       });
       const policy: AppPolicy = {
-        codeLength: input.codeLength ?? deps.defaults.codeLength,
-        codeAlphabet: input.codeAlphabet ?? "numeric",
-        codeTtlSeconds: input.codeTtlSeconds ?? deps.defaults.ttlSeconds,
-        maxAttempts: input.maxAttempts ?? deps.defaults.maxAttempts,
-        lowAssurance: input.lowAssurance ?? false,
-        lockoutSeconds: input.lockoutSeconds ?? deps.defaults.lockoutSeconds,
+        codeLength: input.codeLength ?? defaults.length,
+        codeAlphabet: input.codeAlphabet ?? defaults.alphabet,
+        codeTtlSeconds: input.codeTtlSeconds ?? defaults.ttlSeconds,
+        maxAttempts: input.maxAttempts ?? defaults.maxAttempts,
+        lowAssurance: input.lowAssurance ?? defaults.lowAssurance,
+        lockoutSeconds: input.lockoutSeconds ?? defaults.lockoutSeconds,
         allowedCountries: normalizeCountries(input.allowedCountries ?? []),
         defaultLocale: input.defaultLocale ?? "en",
         rateLimitPhonePerHour: input.rateLimitPhonePerHour ?? null,

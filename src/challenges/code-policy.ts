@@ -1,3 +1,7 @@
+// The code policy of an app: its rules, their bounds and defaults, defined here once. The
+// configuration's defaults for new apps (config.ts), the app service's checks (apps/app-service.ts),
+// the CLI's help and the database's column defaults (checked by test/db/policy-defaults.test.ts)
+// all come from these.
 import { customAlphabet } from "nanoid";
 
 export type CodeAlphabet = "numeric" | "alphanumeric";
@@ -15,6 +19,8 @@ export type CodePolicy = {
   maxAttempts: number;
   /** Explicit opt-in for codes under the 20-bit floor (for example 4 digits). */
   lowAssurance: boolean;
+  /** How long a phone stays locked once its wrong codes reach maxAttempts (attempts.ts). */
+  lockoutSeconds: number;
 };
 
 export const DEFAULT_CODE_POLICY: Readonly<CodePolicy> = Object.freeze({
@@ -23,6 +29,7 @@ export const DEFAULT_CODE_POLICY: Readonly<CodePolicy> = Object.freeze({
   ttlSeconds: 300,
   maxAttempts: 5,
   lowAssurance: false,
+  lockoutSeconds: 900,
 });
 
 export const CODE_LENGTH_MIN = 4;
@@ -32,6 +39,9 @@ export const CODE_TTL_SECONDS_MIN = 60;
 export const CODE_TTL_SECONDS_MAX = 600;
 export const CODE_MAX_ATTEMPTS_MIN = 1;
 export const CODE_MAX_ATTEMPTS_MAX = 10;
+export const LOCKOUT_SECONDS_MIN = 60;
+/** A lock-out ends within a day: the victim of someone who guesses from their phone is not locked out for long. */
+export const LOCKOUT_SECONDS_MAX = 86_400;
 /**
  * NIST SP 800-63B sets a 20-bit floor and counts 6 digits as meeting it, although
  * log2(10^6) = 19.93 bits. The threshold is therefore 19.9, so that 6 digits pass while
@@ -84,6 +94,9 @@ export function validateCodePolicy(policy: CodePolicy): CodePolicyError[] {
       message: `must be an integer from ${CODE_MAX_ATTEMPTS_MIN} to ${CODE_MAX_ATTEMPTS_MAX}`,
     });
   }
+  if (!isIntegerIn(policy.lockoutSeconds, LOCKOUT_SECONDS_MIN, LOCKOUT_SECONDS_MAX)) {
+    errors.push({ field: "lockoutSeconds", message: `must be an integer from ${LOCKOUT_SECONDS_MIN} to ${LOCKOUT_SECONDS_MAX}` });
+  }
   if (typeof policy.lowAssurance !== "boolean") {
     errors.push({ field: "lowAssurance", message: "must be a boolean" });
   }
@@ -99,6 +112,28 @@ export function validateCodePolicy(policy: CodePolicy): CodePolicyError[] {
     }
   }
   return errors;
+}
+
+/** The shortest code of `alphabet` that meets the 20-bit floor without lowAssurance (6 digits, 5 alphanumeric). */
+export function shortestStrongLength(alphabet: CodeAlphabet): number {
+  let length = CODE_LENGTH_MIN;
+  while (length < CODE_LENGTH_MAX && entropyBits({ length, alphabet }) < MIN_ENTROPY_BITS) length++;
+  return length;
+}
+
+/** What a new app gets for what it does not set: the configured defaults (config.ts), the rest from DEFAULT_CODE_POLICY. */
+export type PolicyDefaults = Readonly<{ codeLength: number; ttlSeconds: number; maxAttempts: number; lockoutSeconds: number }>;
+
+/** The code policy of a new app that sets nothing itself. */
+export function defaultCodePolicy(defaults: PolicyDefaults): CodePolicy {
+  return {
+    length: defaults.codeLength,
+    alphabet: DEFAULT_CODE_POLICY.alphabet,
+    ttlSeconds: defaults.ttlSeconds,
+    maxAttempts: defaults.maxAttempts,
+    lowAssurance: DEFAULT_CODE_POLICY.lowAssurance,
+    lockoutSeconds: defaults.lockoutSeconds,
+  };
 }
 
 export type CodeGenerator = (policy: Pick<CodePolicy, "length" | "alphabet">) => string;

@@ -1,21 +1,33 @@
 // The help of every command: `npm run --silent cli -- <command> [<sub-command>] --help`, or
 // `help <command> [<sub-command>]`.
 
+import {
+  CODE_LENGTH_MAX,
+  CODE_LENGTH_MIN,
+  CODE_MAX_ATTEMPTS_MAX,
+  CODE_MAX_ATTEMPTS_MIN,
+  CODE_TTL_SECONDS_MAX,
+  CODE_TTL_SECONDS_MIN,
+  DEFAULT_CODE_POLICY as D,
+  LOCKOUT_SECONDS_MAX,
+  LOCKOUT_SECONDS_MIN,
+} from "../challenges/code-policy.js";
+
 const RUN = "npm run --silent cli --";
 
 /** The policy options of `apps create` (with their defaults) and `apps set-policy` (without). */
 function policyOptions(forCreate: boolean): string {
   const d = (text: string) => (forCreate ? ` (default ${text})` : "");
   return [
-    `  --code-length 4-8                 code length${d("CHALLENGE_CODE_LENGTH, 6")}`,
+    `  --code-length ${CODE_LENGTH_MIN}-${CODE_LENGTH_MAX}                 code length${d(`CHALLENGE_CODE_LENGTH, ${D.length}`)}`,
     `  --code-alphabet numeric|alphanumeric`,
-    `                                    alphanumeric is upper case without 0/O/1/I/L${d("numeric")}`,
-    `  --ttl-seconds 60-600              lifetime of a challenge${d("CHALLENGE_TTL_SECONDS, 300")}`,
-    `  --max-attempts 1-10               wrong codes per phone before its challenges fail${d("CHALLENGE_MAX_ATTEMPTS, 5")}`,
+    `                                    alphanumeric is upper case without 0/O/1/I/L${d(D.alphabet)}`,
+    `  --ttl-seconds ${CODE_TTL_SECONDS_MIN}-${CODE_TTL_SECONDS_MAX}              lifetime of a challenge${d(`CHALLENGE_TTL_SECONDS, ${D.ttlSeconds}`)}`,
+    `  --max-attempts ${CODE_MAX_ATTEMPTS_MIN}-${CODE_MAX_ATTEMPTS_MAX}               wrong codes per phone before its challenges fail${d(`CHALLENGE_MAX_ATTEMPTS, ${D.maxAttempts}`)}`,
     forCreate
       ? `  --low-assurance                   allow a policy under 20 bits (e.g. 4 digits)`
       : `  --low-assurance, --no-low-assurance\n                                    allow a policy under 20 bits (e.g. 4 digits), or not any more`,
-    `  --lockout-seconds 60-86400        lock-out after the wrong codes are used up${d("LOCKOUT_SECONDS, 900")}`,
+    `  --lockout-seconds ${LOCKOUT_SECONDS_MIN}-${LOCKOUT_SECONDS_MAX}        lock-out after the wrong codes are used up${d(`LOCKOUT_SECONDS, ${D.lockoutSeconds}`)}`,
     `  --allowed-countries FR,DE         only phones of these countries (ISO 3166 alpha-2)${forCreate ? "" : "; \"any\": all again"}`,
     `  --locale en|de|fr                 language of the SMS text when a request names none${d("en")}`,
     `  --rate-limit-phone-per-hour N     challenges per phone per hour${d("RATE_LIMIT_PHONE_PER_HOUR")}`,

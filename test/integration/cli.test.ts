@@ -559,4 +559,17 @@ describe("the entry point, as a real process", () => {
     },
     120_000,
   );
+
+  test(
+    "CHALLENGE_CODE_LENGTH=5 stops `apps create` at the configuration, with the reason (it used to refuse every app with VALIDATION_FAILED)",
+    async () => {
+      const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), "rotp-cli-")), "data");
+      tempDirs.push(path.dirname(dataDir));
+      const ran = await run(["apps", "create", "--name", "Five", "--number", "+447400003997", "--json"], { DATA_DIR: dataDir, CHALLENGE_CODE_LENGTH: "5" });
+      expect(ran.code).toBe(1);
+      expect(ran.stdout).toBe("");
+      expect(ran.stderr).toMatch(/^Invalid configuration:\n  - CHALLENGE_CODE_LENGTH: 5 numeric characters give 16\.6 bits, under the 20-bit floor, .*--low-assurance\)\n$/);
+    },
+    120_000,
+  );
 });

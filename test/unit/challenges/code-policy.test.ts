@@ -6,6 +6,7 @@ import {
   NUMERIC_ALPHABET,
   createCodeGenerator,
   entropyBits,
+  shortestStrongLength,
   validateCodePolicy,
   type CodeAlphabet,
   type CodePolicy,
@@ -36,7 +37,7 @@ describe("code alphabets", () => {
 
 describe("DEFAULT_CODE_POLICY", () => {
   it("is 6 digits for 300 seconds with 5 attempts, full assurance, and valid", () => {
-    expect(DEFAULT_CODE_POLICY).toEqual({ length: 6, alphabet: "numeric", ttlSeconds: 300, maxAttempts: 5, lowAssurance: false });
+    expect(DEFAULT_CODE_POLICY).toEqual({ length: 6, alphabet: "numeric", ttlSeconds: 300, maxAttempts: 5, lowAssurance: false, lockoutSeconds: 900 });
     expect(validateCodePolicy(DEFAULT_CODE_POLICY)).toEqual([]);
   });
 
@@ -91,10 +92,14 @@ describe("validateCodePolicy", () => {
     ["11 attempts", { maxAttempts: 11 }, ["maxAttempts"]],
     ["-1 attempts", { maxAttempts: -1 }, ["maxAttempts"]],
     ["lowAssurance as a string", { lowAssurance: "true" }, ["lowAssurance"]],
+    ["a lock-out of 60 s", { lockoutSeconds: 60 }, []],
+    ["a lock-out of a day", { lockoutSeconds: 86_400 }, []],
+    ["a lock-out of 59 s", { lockoutSeconds: 59 }, ["lockoutSeconds"]],
+    ["a lock-out over a day", { lockoutSeconds: 86_401 }, ["lockoutSeconds"]],
     [
       "everything wrong at once",
-      { length: 2, alphabet: "emoji", ttlSeconds: 3600, maxAttempts: 100, lowAssurance: null },
-      ["length", "alphabet", "ttlSeconds", "maxAttempts", "lowAssurance"],
+      { length: 2, alphabet: "emoji", ttlSeconds: 3600, maxAttempts: 100, lockoutSeconds: 0, lowAssurance: null },
+      ["length", "alphabet", "ttlSeconds", "maxAttempts", "lockoutSeconds", "lowAssurance"],
     ],
   ])("%s gives errors on %j", (_name, overrides, fields) => {
     expect(fieldsOf(policy(overrides))).toEqual(fields);
@@ -175,5 +180,14 @@ describe("createCodeGenerator", () => {
     const generate = createCodeGenerator();
     const codes = new Set(Array.from({ length: 1000 }, () => generate({ length: 6, alphabet: "numeric" })));
     expect(codes.size).toBeGreaterThan(980);
+  });
+});
+
+describe("shortestStrongLength", () => {
+  it("is 6 digits and 5 alphanumeric characters, the shortest codes over the 20-bit floor", () => {
+    expect(shortestStrongLength("numeric")).toBe(6);
+    expect(shortestStrongLength("alphanumeric")).toBe(5);
+    expect(validateCodePolicy(policy({ length: 5 }))).not.toEqual([]);
+    expect(validateCodePolicy(policy({ length: 4, alphabet: "alphanumeric" }))).not.toEqual([]);
   });
 });
