@@ -9,6 +9,7 @@ import type { DashboardService } from "./dashboard/dashboard-service.js";
 import { demoRoutes } from "./demo/demo-routes.js";
 import type { DemoService } from "./demo/demo-service.js";
 import type { ChallengeService } from "./challenges/challenge-service.js";
+import { presentsOneOf } from "./http/auth.js";
 import { requestLogger, safePath, type Logger } from "./http/logger.js";
 import { requestDeadline } from "./http/deadline.js";
 import type { Metrics } from "./http/metrics.js";
@@ -18,7 +19,6 @@ import { openApiRoutes } from "./openapi/openapi-routes.js";
 import type { InboundService } from "./inbound/inbound-service.js";
 import type { LimitsService } from "./limits/limits-service.js";
 import type { Clock } from "./shared/clock.js";
-import { safeEqual } from "./shared/crypto.js";
 import { AppError } from "./shared/errors.js";
 import { webAssets } from "./web/web.js";
 
@@ -84,11 +84,8 @@ export function buildApp(deps: AppDeps): Express {
   });
 
   app.get("/metrics", async (req, res) => {
-    if (deps.metricsTokens.length > 0) {
-      const presented = /^Bearer\s+(\S+)$/i.exec(req.get("authorization") ?? "")?.[1] ?? "";
-      if (!deps.metricsTokens.some((t) => safeEqual(t, presented))) {
-        throw new AppError("UNAUTHENTICATED", "/metrics needs Authorization: Bearer <METRICS_TOKEN>");
-      }
+    if (deps.metricsTokens.length > 0 && !presentsOneOf(req, deps.metricsTokens)) {
+      throw new AppError("UNAUTHENTICATED", "/metrics needs Authorization: Bearer <METRICS_TOKEN>");
     }
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });

@@ -1,11 +1,11 @@
 // The dashboard page (`/dashboard`) and its JSON API (`GET /v1/admin/stats`), behind ADMIN_TOKEN.
 // The page itself holds no data and no secret: it asks for the token and sends it as a Bearer
 // header to the API. Without ADMIN_TOKEN both answer 404 (the page says how to turn it on).
-import { Router, type Request } from "express";
+import { Router } from "express";
 import { z } from "zod";
 import { PURPOSES } from "../challenges/sms-text.js";
+import { presentsOneOf } from "../http/auth.js";
 import { parseWith } from "../http/validation.js";
-import { safeEqual } from "../shared/crypto.js";
 import { AppError } from "../shared/errors.js";
 import { readTemplate, sendPage } from "../web/web.js";
 import type { DashboardService } from "./dashboard-service.js";
@@ -25,15 +25,6 @@ export const statsQuery = z.strictObject({
   purpose: z.enum(PURPOSES as unknown as [string, ...string[]]).optional(),
 });
 
-/** True when the request carries one of the tokens. Every token is compared, each in constant time. */
-function hasAdminToken(req: Request, tokens: readonly string[]): boolean {
-  const presented = /^Bearer\s+(\S{1,500})\s*$/i.exec(req.get("authorization") ?? "")?.[1];
-  if (presented === undefined) return false;
-  let matched = false;
-  for (const token of tokens) matched = safeEqual(token, presented) || matched;
-  return matched;
-}
-
 export function dashboardRoutes(deps: { dashboard: DashboardService; adminTokens: readonly string[] }): Router {
   const router = Router();
   const enabled = deps.adminTokens.length > 0;
@@ -46,7 +37,7 @@ export function dashboardRoutes(deps: { dashboard: DashboardService; adminTokens
   router.get("/v1/admin/stats", async (req, res) => {
     if (!enabled) throw new AppError("NOT_FOUND", "The dashboard is disabled: set ADMIN_TOKEN to enable it");
     res.setHeader("Cache-Control", "no-store");
-    if (!hasAdminToken(req, deps.adminTokens)) {
+    if (!presentsOneOf(req, deps.adminTokens)) {
       throw new AppError("UNAUTHENTICATED", "Use the header Authorization: Bearer <ADMIN_TOKEN>");
     }
     // Empty parameters (an unselected filter) count as absent.
