@@ -173,6 +173,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
   const demo = config.demoEnabled
     ? createDemoService({
         apps,
+        numbers: appDirectory,
         challenges,
         inbound,
         limits,
@@ -209,6 +210,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     /** The migrations this start-up applied (the CLI's `migrate` reports them). */
     appliedMigrations,
     apps,
+    /** Apps and numbers as other features read them. */
+    appDirectory,
     challenges,
     inbound,
     isReady,

@@ -2,6 +2,7 @@
 // demo page with that app's publishable key, a QR code of the `sms:` link, and the "Simulate the
 // SMS" action, which delivers the challenge's own SMS through the real, signed webhook path.
 import QRCode from "qrcode";
+import type { AppDirectory } from "../apps/app-directory.js";
 import type { AppService, Principal } from "../apps/app-service.js";
 import type { ChallengeService, CreateChallengeInput, CreatedChallenge } from "../challenges/challenge-service.js";
 import { parsePhone } from "../challenges/phone.js";
@@ -29,7 +30,9 @@ export type DemoChallenge = CreatedChallenge & {
 };
 
 export type DemoServiceDeps = {
-  apps: Pick<AppService, "list" | "create" | "rotateKey" | "authenticate">;
+  apps: Pick<AppService, "create" | "rotateKey" | "authenticate">;
+  /** Who owns the demo number. */
+  numbers: Pick<AppDirectory, "findNumber">;
   challenges: Pick<ChallengeService, "create" | "get">;
   inbound: Pick<InboundService, "handle">;
   limits: Pick<LimitsService, "checkKey">;
@@ -48,7 +51,10 @@ export function createDemoService(deps: DemoServiceDeps) {
   const tickets = createTicketSealer(deps.hashKey);
   let ready: Promise<DemoApp> | undefined;
 
-  const findDemoApp = async () => (await deps.apps.list()).find((app) => app.numbers.some((n) => n.e164 === DEMO_NUMBER));
+  const findDemoApp = async (): Promise<{ id: string; name: string } | undefined> => {
+    const owner = await deps.numbers.findNumber(DEMO_NUMBER);
+    return owner && { id: owner.appId, name: owner.appName };
+  };
 
   /**
    * Finds or creates the Demo app and gives this process a publishable key of its own.

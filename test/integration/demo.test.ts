@@ -103,6 +103,7 @@ describe("demo challenges", () => {
     const keysBefore = await publishableKeys();
     const restarted = createDemoService({
       apps: h.runtime.apps,
+      numbers: h.runtime.appDirectory,
       challenges: h.runtime.challenges,
       inbound: h.runtime.inbound,
       limits: { checkKey: async () => undefined },
