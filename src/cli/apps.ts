@@ -1,6 +1,6 @@
 // `apps …`: create, list, show, rotate-key, set-policy, set-callback, add-number, remove-number.
 import type { CreateAppInput, PolicyChanges } from "../apps/app-service.js";
-import type { AppRecord } from "../apps/app-repository.js";
+import type { AppRecord } from "../apps/app-directory.js";
 import { intOption, output, parseCommand, UsageError, type CliContext } from "./context.js";
 
 /** The policy options shared by `apps create` and `apps set-policy`. */
