@@ -1,6 +1,6 @@
 // The code policy of an app: its rules, their bounds and defaults, defined here once. The
 // configuration's defaults for new apps (config.ts), the app service's checks (apps/app-service.ts),
-// the CLI's help and the database's column defaults (checked by test/db/policy-defaults.test.ts)
+// the CLI's help and the database's column defaults (checked by test/integration/policy-defaults.test.ts)
 // all come from these.
 import { customAlphabet } from "nanoid";
 

@@ -93,12 +93,25 @@ export type SmsCodeRule = { length: number; alphabet: CodeAlphabet; appName: str
 export function findSmsCode(text: string, rule: SmsCodeRule): string | undefined {
   const normalized = normalizeSmsText(text);
   let end = normalized.length;
-  for (const opening of wordingOpenings(rule.appName)) {
-    const normalizedOpening = normalizeSmsText(opening);
-    const at = normalizedOpening.length > 0 ? normalized.indexOf(normalizedOpening) : -1;
+  for (const opening of normalizedOpenings(rule.appName)) {
+    const at = normalized.indexOf(opening);
     if (at >= 0 && at < end) end = at;
   }
   return firstCodeShapedGroup(normalized.slice(0, end), rule);
+}
+
+/** The wording's openings for an app name, normalised like a text; remembered per name (a handful of apps). */
+const openingsByAppName = new Map<string, string[]>();
+function normalizedOpenings(appName: string): string[] {
+  let openings = openingsByAppName.get(appName);
+  if (!openings) {
+    openings = wordingOpenings(appName)
+      .map(normalizeSmsText)
+      .filter((opening) => opening.length > 0);
+    if (openingsByAppName.size >= 1000) openingsByAppName.clear();
+    openingsByAppName.set(appName, openings);
+  }
+  return openings;
 }
 
 /**
