@@ -148,7 +148,7 @@ describe("usage errors", () => {
     [["apps", "set-callback", "app_x"], "needs either --url <https URL> or --remove", "apps set-callback --help"],
     [["apps", "set-callback", "app_x", "--url", "https://a.example.com", "--remove"], "needs either --url <https URL> or --remove", "apps set-callback --help"],
     [["apps", "set-callback", "app_x", "--remove", "--keep-secret"], "--keep-secret goes with --url", "apps set-callback --help"],
-    [["apps", "add-number", "app_x"], "apps add-number needs --number <E.164>", "apps add-number --help"],
+    [["apps", "add-number", "app_x"], "apps add-number needs --number <E.164 or short code>", "apps add-number --help"],
     [["apps", "rotate-key", "app_x", "--kind", "master"], "--kind must be secret or publishable", "apps rotate-key --help"],
     [["purge", "--batch-size", "0"], "--batch-size must be from 1 to 100000", "purge --help"],
     [["purge", "now"], 'Unexpected argument "now" for "purge"', "purge --help"],
