@@ -1,5 +1,6 @@
 // Inbound SMS: verify the provider's signature, parse, then match sender + code exactly once.
 import type { AppRepository, NumberOwner } from "../apps/app-repository.js";
+import { countryOfNumber, recipientKeys } from "../apps/virtual-number.js";
 import { afterWrongCode } from "../challenges/attempts.js";
 import { effectiveStatus } from "../challenges/challenge-view.js";
 import { normalizeSender, maskPhone, type SenderResult } from "../challenges/phone.js";
@@ -10,6 +11,7 @@ import { AppError } from "../shared/errors.js";
 import { extractCodeCandidates } from "./code-extraction.js";
 import { decideUnmatched, isRefusedLineType } from "./inbound-decision.js";
 import type { InboundRepository, InboundRow } from "./inbound-repository.js";
+import type { Misconfiguration } from "./misconfiguration.js";
 
 export type InboundServiceDeps = {
   inbound: InboundRepository;
@@ -22,6 +24,8 @@ export type InboundServiceDeps = {
   onOutcome?: (provider: string, result: MessageResult) => void;
   /** Told of every refused request (metrics, logs). */
   onRejected?: (provider: string, code: string, reason: string) => void;
+  /** Told of every stored delivery that no app can own for a reason of set-up (logs, metrics). */
+  onMisconfigured?: (event: Misconfiguration) => void;
 };
 
 /** Inbound texts longer than this are cut before matching (providers deliver up to ~1,600 characters). */
@@ -41,6 +45,14 @@ const MAX_PARTS = 10;
 const OWNER_CACHE_MAX_ENTRIES = 10_000;
 const OWNER_CACHE_TTL_MS = 60_000;
 
+/** A GET without query string and body: it can be no provider's delivery. */
+export function isUrlCheck(request: InboundRequest): boolean {
+  const query = request.publicUrl.includes("?") ? request.publicUrl.slice(request.publicUrl.indexOf("?") + 1) : "";
+  return request.method === "GET" && query === "" && request.rawBody.length === 0;
+}
+
+const URL_CHECK_ANSWER: ProviderAnswer = { status: 200, contentType: "text/plain", body: "" };
+
 export function createInboundService(deps: InboundServiceDeps) {
   const { inbound, apps, hasher, clock } = deps;
   const owners = new Map<string, { owner: NumberOwner; readAtMs: number }>();
@@ -54,6 +66,39 @@ export function createInboundService(deps: InboundServiceDeps) {
     return entry && performance.now() - entry.readAtMs < OWNER_CACHE_TTL_MS ? entry.owner : undefined;
   };
 
+  /** Where sender and recipient may stand: as written, and swapped when the provider's placement is uncertain. */
+  const placementsOf = (message: ProviderMessage): { from: string; to: string }[] =>
+    message.directionUncertain ? [{ from: message.from, to: message.to }, { from: message.to, to: message.from }] : [{ from: message.from, to: message.to }];
+
+  /** The cached number of this provider the message was sent to, with its sender as placed. */
+  function cachedRecipient(provider: string, message: ProviderMessage): { owner: NumberOwner; from: string } | undefined {
+    for (const placement of placementsOf(message)) {
+      for (const key of recipientKeys(placement.to)) {
+        const owner = cachedOwner(key);
+        if (owner?.provider === provider) return { owner, from: placement.from };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The number the message was sent to, read afresh: under every spelling the provider's recipient
+   * allows (recipientKeys), then by the channel ids it names (Bird). A number of this provider wins;
+   * otherwise the first number found (rented from another provider), or none.
+   */
+  async function findRecipient(provider: string, message: ProviderMessage) {
+    let other: { number: NumberOwner; from: string; keys: string[] } | undefined;
+    for (const placement of placementsOf(message)) {
+      const keys = recipientKeys(placement.to);
+      let number = await apps.findNumber(keys);
+      if (!number && message.channelIds?.length) number = await apps.findNumberByChannel(provider, message.channelIds);
+      if (number) rememberOwner(number.e164, number);
+      if (number?.provider === provider) return { number, from: placement.from, keys };
+      if (number) other ??= { number, from: placement.from, keys };
+    }
+    return other ?? { number: undefined, from: message.from, keys: recipientKeys(message.to) };
+  }
+
   /**
    * The common case — the message verifies a challenge — in one SQL statement (verify-statement.ts),
    * when the number's owner is cached. Returns undefined when that did nothing, and the caller then
@@ -63,13 +108,11 @@ export function createInboundService(deps: InboundServiceDeps) {
     provider: string,
     message: ProviderMessage,
     sender: SenderResult,
-    recipient: SenderResult,
+    owner: NumberOwner,
     receivedAt: Date,
     now: Date,
   ): Promise<InboundOutcome | undefined> {
-    if (!sender.ok || !recipient.ok || isRefusedLineType(message.lineType)) return undefined;
-    const owner = cachedOwner(recipient.e164);
-    if (!owner || owner.provider !== provider) return undefined;
+    if (!sender.ok || isRefusedLineType(message.lineType)) return undefined;
     const policy = owner.policy;
     const candidates = extractCodeCandidates(message.text.slice(0, MAX_TEXT_CHARS), { length: policy.codeLength, alphabet: policy.codeAlphabet });
     if (candidates.length === 0) return undefined;
@@ -81,7 +124,7 @@ export function createInboundService(deps: InboundServiceDeps) {
       senderHash: hasher.phone(sender.e164),
       senderMasked: maskPhone(sender.e164),
       senderCountry: sender.country ?? null,
-      recipient: recipient.e164,
+      recipient: owner.e164,
       textLength: [...message.text].length,
       parts: message.parts ?? 1,
       lineType: message.lineType?.slice(0, 40) ?? null,
@@ -93,7 +136,7 @@ export function createInboundService(deps: InboundServiceDeps) {
       phoneHashes: hasher.phoneAll(sender.e164),
       codeHashes: candidates.flatMap((c) => hasher.codeAll(c)),
     });
-    if (result.kind === "stale_owner") owners.delete(recipient.e164);
+    if (result.kind === "stale_owner") owners.delete(owner.e164);
     if (result.kind === "verified") return "verified";
     if (result.kind === "duplicate") return "duplicate";
     return undefined;
@@ -101,15 +144,20 @@ export function createInboundService(deps: InboundServiceDeps) {
 
   async function record(provider: string, message: ProviderMessage, receivedAt: Date): Promise<InboundOutcome> {
     const now = clock.now();
-    const sender = normalizeSender(message.from);
-    const recipient = normalizeSender(message.to);
-    const fast = await tryVerifyInOneStatement(provider, message, sender, recipient, receivedAt, now);
-    if (fast) return fast;
+    const cached = cachedRecipient(provider, message);
+    if (cached) {
+      const sender = normalizeSender(cached.from, { country: countryOfNumber(cached.owner) });
+      const fast = await tryVerifyInOneStatement(provider, message, sender, cached.owner, receivedAt, now);
+      if (fast) return fast;
+    }
 
-    const number = recipient.ok ? await apps.findNumber(recipient.e164) : undefined;
-    if (recipient.ok) rememberOwner(recipient.e164, number);
+    const found = await findRecipient(provider, message);
+    const number = found.number;
     // A number answers only through the provider it is rented from.
     const owner = number && number.provider === provider ? number : undefined;
+    // A sender written nationally (`0612…`) is read with the country of the number it texted.
+    const recipientCountry = number ? countryOfNumber(number) : found.keys.map((key) => countryOfNumber({ e164: key, country: null })).find(Boolean);
+    const sender = normalizeSender(found.from, { country: recipientCountry });
     const text = message.text.slice(0, MAX_TEXT_CHARS);
 
     const row: InboundRow = {
@@ -120,7 +168,7 @@ export function createInboundService(deps: InboundServiceDeps) {
       senderHash: sender.ok ? hasher.phone(sender.e164) : null,
       senderMasked: sender.ok ? maskPhone(sender.e164) : null,
       senderCountry: sender.ok ? (sender.country ?? null) : null,
-      recipient: recipient.ok ? recipient.e164 : "(invalid)",
+      recipient: number?.e164 ?? found.keys[0] ?? (message.channelIds?.[0] ? `channel:${message.channelIds[0]}` : "(invalid)"),
       textLength: [...message.text].length,
       parts: message.parts ?? 1,
       lineType: message.lineType?.slice(0, 40) ?? null,
@@ -132,7 +180,14 @@ export function createInboundService(deps: InboundServiceDeps) {
     // Outcomes known before matching are stored as they are (a duplicate stores nothing).
     const storeOnly = async (outcome: InboundOutcome): Promise<InboundOutcome> =>
       (await inbound.transaction((tx) => tx.claim(row, outcome))) ? outcome : "duplicate";
-    if (!owner) return storeOnly("unknown_number");
+    if (!owner) {
+      const outcome = await storeOnly("unknown_number");
+      if (outcome === "unknown_number") {
+        const reason = number ? "other_provider" : found.keys.length === 0 && message.channelIds?.length ? "unmapped_channel" : "unknown_number";
+        deps.onMisconfigured?.({ provider, reason, number: row.recipient, senderMasked: row.senderMasked });
+      }
+      return outcome;
+    }
     if (!sender.ok || isRefusedLineType(message.lineType)) return storeOnly("invalid_sender");
 
     const policy = owner.policy;
@@ -216,14 +271,24 @@ export function createInboundService(deps: InboundServiceDeps) {
       if (!adapter || (request.pathToken !== undefined && !adapter.usesPathToken)) {
         throw new AppError("UNKNOWN_PROVIDER", `No SMS provider webhook at this path`);
       }
+      const verify = async () => {
+        const verdict = await adapter.verify(request);
+        if (!verdict.ok) {
+          deps.onRejected?.(adapter.name, verdict.code, verdict.reason);
+          throw new AppError(verdict.code, verdict.reason);
+        }
+      };
+      // A bare GET is what back offices and health probes send to check a URL when it is saved: a
+      // 200 that reads and writes nothing, whatever the provider's method. Path-token providers
+      // check the token first, so a mistyped URL shows as refused right away.
+      if (isUrlCheck(request)) {
+        if (adapter.usesPathToken) await verify();
+        return { answer: URL_CHECK_ANSWER, results: [] };
+      }
       if (!adapter.methods.includes(request.method)) throw new AppError("METHOD_NOT_ALLOWED", `${adapter.name} webhooks use ${adapter.methods.join(" or ")}`);
 
       // Verify first, parse second: nothing of an unverified request is read, let alone stored.
-      const verdict = await adapter.verify(request);
-      if (!verdict.ok) {
-        deps.onRejected?.(adapter.name, verdict.code, verdict.reason);
-        throw new AppError(verdict.code, verdict.reason);
-      }
+      await verify();
       let messages: ProviderMessage[];
       try {
         messages = adapter.parse(request);

@@ -180,9 +180,17 @@ describe("Sinch inbound SMS", () => {
     await expectRefused(challenge, () => send(signSinchRequest({ token: TOKEN, payload: "{not json" })), 400, "WEBHOOK_PAYLOAD_INVALID");
   });
 
-  test("GET is not a Sinch method: 405 and nothing written", async () => {
+  test("GET with parameters is not a Sinch method: 405 and nothing written", async () => {
     const { challenge } = await pendingChallenge();
-    await expectRefused(challenge, () => h.http().get(`/v1/inbound/sinch/${TOKEN}`), 405, "METHOD_NOT_ALLOWED");
+    await expectRefused(challenge, () => h.http().get(`/v1/inbound/sinch/${TOKEN}?type=mo_text`), 405, "METHOD_NOT_ALLOWED");
+  });
+
+  test("a bare GET (a URL check) with the token is answered 200 and writes nothing; with a wrong token it is refused", async () => {
+    const { challenge } = await pendingChallenge();
+    const before = await h.countRows();
+    expect((await h.http().get(`/v1/inbound/sinch/${TOKEN}`)).status).toBe(200);
+    expect(await h.countRows()).toEqual(before);
+    await expectRefused(challenge, () => h.http().get(`/v1/inbound/sinch/${TOKEN}x`), 403, "WEBHOOK_SIGNATURE_INVALID");
   });
 
   test("our logs show the webhook path with the token masked, never the token", async () => {
