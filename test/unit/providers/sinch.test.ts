@@ -111,7 +111,7 @@ describe("the path-token check", () => {
 });
 
 describe("the Sinch adapter's verification", () => {
-  const adapter = createSinchAdapter({ tokens: [TOKEN] });
+  const adapter = createSinchAdapter({ tokens: [TOKEN], signingSecrets: [] });
 
   it("is a path-token adapter that takes POST only", () => {
     expect(adapter).toMatchObject({ name: "sinch", usesPathToken: true, methods: ["POST"] });
@@ -130,13 +130,13 @@ describe("the Sinch adapter's verification", () => {
   });
 
   it("accepts both tokens of a rotation list", () => {
-    const rotating = createSinchAdapter({ tokens: [TOKEN, OTHER_TOKEN] });
+    const rotating = createSinchAdapter({ tokens: [TOKEN, OTHER_TOKEN], signingSecrets: [] });
     expect(rotating.verify(request({ token: TOKEN }))).toEqual({ ok: true });
     expect(rotating.verify(request({ token: OTHER_TOKEN }))).toEqual({ ok: true });
   });
 
   it("refuses every request when no token is configured", () => {
-    const unconfigured = createSinchAdapter({ tokens: [] });
+    const unconfigured = createSinchAdapter({ tokens: [], signingSecrets: [] });
     expect(unconfigured.verify(request())).toMatchObject({ ok: false, code: "WEBHOOK_NOT_CONFIGURED" });
   });
 
@@ -147,7 +147,7 @@ describe("the Sinch adapter's verification", () => {
 });
 
 describe("the Sinch adapter's parser", () => {
-  const adapter = createSinchAdapter({ tokens: [TOKEN] });
+  const adapter = createSinchAdapter({ tokens: [TOKEN], signingSecrets: [] });
 
   /** Shaped like the `mo_text` example of Sinch's Inbounds documentation. */
   const FIXTURE = {
