@@ -185,10 +185,8 @@ export function normalizeSender(raw: string, options: { country?: string | undef
   if (!diallable.ok) return { ok: false, reason: diallable.reason };
   let checked = checkValidity(`+${diallable.digits}`, undefined);
   const country = options.country?.toUpperCase();
-  if (!checked.ok && !diallable.international && country && isSupportedCountry(country)) {
-    const national = checkValidity(diallable.digits, country);
-    if (national.ok) checked = national;
-  }
+  // Not international: then the national reading decides, its reason included.
+  if (!checked.ok && !diallable.international && country && isSupportedCountry(country)) checked = checkValidity(diallable.digits, country);
   if (!checked.ok) return { ok: false, reason: checked.reason };
   return { ok: true, e164: checked.number.number, country: checked.number.country };
 }
