@@ -353,7 +353,7 @@ const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
   sinch: {
     title: "Sinch (SMS REST API)",
     proof:
-      "`x-sinch-webhook-signature`: HMAC-SHA256 over the raw body, `x-sinch-webhook-signature-nonce` and `x-sinch-webhook-signature-timestamp` (`SINCH_WEBHOOK_SECRET`; signing is enabled by Sinch's account managers), or, for accounts without signing, the secret path token (`SINCH_WEBHOOK_TOKEN`, at least 128 bits). A request with signature headers is judged by its signature alone.",
+      "`x-sinch-webhook-signature`: HMAC-SHA256 over the raw body, `x-sinch-webhook-signature-nonce` and `x-sinch-webhook-signature-timestamp` (`SINCH_WEBHOOK_SECRET`; signing is enabled by Sinch's account managers), or, for accounts without signing, the secret path token (`SINCH_WEBHOOK_TOKEN`, at least 128 bits). A request with signature headers is judged by its signature alone; signed callbacks may also use `/v1/inbound/sinch`, without the token segment.",
     security: [{ sinchSignature: [] }, {}],
     hasTimestamp: true,
     headers: [
