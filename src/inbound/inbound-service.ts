@@ -53,6 +53,15 @@ export function isUrlCheck(request: InboundRequest): boolean {
 
 const URL_CHECK_ANSWER: ProviderAnswer = { status: 200, contentType: "text/plain", body: "" };
 
+/**
+ * The sender in E.164. One written nationally (`0612…`) is read with the country of the number it
+ * texted, which is worked out only then (it costs a parse of that number on the common path).
+ */
+function readSender(from: string, countryOfRecipient: () => string | undefined): SenderResult {
+  const international = normalizeSender(from);
+  return international.ok ? international : normalizeSender(from, { country: countryOfRecipient() });
+}
+
 export function createInboundService(deps: InboundServiceDeps) {
   const { inbound, apps, hasher, clock } = deps;
   const owners = new Map<string, { owner: NumberOwner; readAtMs: number }>();
@@ -146,7 +155,7 @@ export function createInboundService(deps: InboundServiceDeps) {
     const now = clock.now();
     const cached = cachedRecipient(provider, message);
     if (cached) {
-      const sender = normalizeSender(cached.from, { country: countryOfNumber(cached.owner) });
+      const sender = readSender(cached.from, () => countryOfNumber(cached.owner));
       const fast = await tryVerifyInOneStatement(provider, message, sender, cached.owner, receivedAt, now);
       if (fast) return fast;
     }
@@ -155,9 +164,9 @@ export function createInboundService(deps: InboundServiceDeps) {
     const number = found.number;
     // A number answers only through the provider it is rented from.
     const owner = number && number.provider === provider ? number : undefined;
-    // A sender written nationally (`0612…`) is read with the country of the number it texted.
-    const recipientCountry = number ? countryOfNumber(number) : found.keys.map((key) => countryOfNumber({ e164: key, country: null })).find(Boolean);
-    const sender = normalizeSender(found.from, { country: recipientCountry });
+    const sender = readSender(found.from, () =>
+      number ? countryOfNumber(number) : found.keys.map((key) => countryOfNumber({ e164: key, country: null })).find(Boolean),
+    );
     const text = message.text.slice(0, MAX_TEXT_CHARS);
 
     const row: InboundRow = {
