@@ -93,6 +93,12 @@ export const RAW_SQL_ALLOW_LIST: readonly AllowListEntry[] = [
     name: "challenges_enqueue_callback",
     reason: "writes the callback event in the transaction that gives a challenge its final status (transactional outbox)",
   },
+  {
+    kind: "check",
+    table: "virtual_numbers",
+    name: "virtual_numbers_kind_check",
+    reason: "a long number is E.164 without a country, a short code is 3-8 digits with its country: the two kinds of key never meet",
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------

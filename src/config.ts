@@ -129,6 +129,11 @@ export const CONFIG_KEYS = {
     description: "path token(s) of `/v1/inbound/smsmode/<token>`, at least 32 characters",
     schema: pathTokenList.optional(),
   },
+  SINCH_WEBHOOK_SECRET: {
+    description:
+      "Sinch SMS callback signing secret(s): the HMAC-SHA256 key of `x-sinch-webhook-signature` (Sinch's account managers enable signing); preferred over the path token",
+    schema: secretList(undefined, 8).optional(),
+  },
   SINCH_WEBHOOK_TOKEN: {
     description: "path token(s) of `/v1/inbound/sinch/<token>`, at least 32 characters",
     schema: pathTokenList.optional(),
@@ -266,6 +271,7 @@ export type ProviderSettings = Readonly<{
   messagebirdSigningKeys: readonly string[];
   smsmodeTokens: readonly string[];
   sinchTokens: readonly string[];
+  sinchSigningSecrets: readonly string[];
   infobipTokens: readonly string[];
 }>;
 
@@ -363,6 +369,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       messagebirdSigningKeys: raw.MESSAGEBIRD_SIGNING_KEY ?? [],
       smsmodeTokens: raw.SMSMODE_WEBHOOK_TOKEN ?? [],
       sinchTokens: raw.SINCH_WEBHOOK_TOKEN ?? [],
+      sinchSigningSecrets: raw.SINCH_WEBHOOK_SECRET ?? [],
       infobipTokens: raw.INFOBIP_WEBHOOK_TOKEN ?? [],
     }),
     callbacksAllowPrivateNetworks: raw.CALLBACKS_ALLOW_PRIVATE_NETWORKS,

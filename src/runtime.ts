@@ -22,6 +22,7 @@ import type { Logger } from "./http/logger.js";
 import { createDemoService } from "./demo/demo-service.js";
 import { createInboundRepository } from "./inbound/inbound-repository.js";
 import { createInboundService } from "./inbound/inbound-service.js";
+import { createMisconfigurationReporter, misconfigurationOfRefusal } from "./inbound/misconfiguration.js";
 import { createMetrics } from "./http/metrics.js";
 import { createMaintenance } from "./maintenance/maintenance.js";
 import { createMaintenanceRepository } from "./maintenance/maintenance-repository.js";
@@ -30,7 +31,7 @@ import { createRateLimits } from "./limits/rate-limit-repository.js";
 import { createStatusBus } from "./realtime/status-bus.js";
 import { createProviderRegistry } from "./providers/registry.js";
 import { systemClock, type Clock } from "./shared/clock.js";
-import { createHasher, createSealer } from "./shared/crypto.js";
+import { createHasher, createSealer, hmacSha256Hex } from "./shared/crypto.js";
 
 export type Runtime = Awaited<ReturnType<typeof createRuntime>>;
 
@@ -100,7 +101,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
 
   const hasher = createHasher(opened.hashKeys);
   const metrics = createMetrics({ collectDefaults: options.collectDefaultMetrics ?? true });
-  const providers = createProviderRegistry({ ...config.providers, genericWebhookSecrets: opened.genericSecrets ?? [] });
+  const providers = createProviderRegistry({
+    ...config.providers,
+    genericWebhookSecrets: opened.genericSecrets ?? [],
+    messageIdKey: hmacSha256Hex(opened.hashKeys[0]!, "provider-message-id"),
+  });
   const secretSealer = createSealer(opened.hashKeys, "callback-secret");
   const appRepository = createAppRepository(database.prisma, { secretSealer });
   // What other features may read of apps and numbers (the repository stays the app service's).
@@ -140,6 +145,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
       if (code === "RATE_LIMITED") metrics.rateLimited.inc({ limit: "phone" });
     },
   });
+  const misconfigurations = createMisconfigurationReporter({
+    clock,
+    logger,
+    count: (provider, reason) => metrics.misconfiguredDeliveries.inc({ provider, reason }),
+  });
   const inbound = createInboundService({
     inbound: createInboundRepository(database.prisma),
     numbers: appDirectory,
@@ -155,7 +165,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     onRejected: (provider, code, reason) => {
       metrics.webhookRejections.inc({ provider, reason: code });
       logger.warn({ provider, code, reason }, "webhook refused");
+      const misconfiguration = misconfigurationOfRefusal(code);
+      if (misconfiguration) misconfigurations.report({ provider, reason: misconfiguration, detail: reason });
     },
+    onMisconfigured: (event) => misconfigurations.report(event),
   });
   // Signed callbacks from the outbox; sending starts with startBackground() (the server's, not the CLI's).
   const callbackRepository = createCallbackRepository(database.prisma, { secretSealer });

@@ -5,6 +5,7 @@ import { DataDirInUseError } from "./db/embedded.js";
 import { MigrationError } from "./db/migrate.js";
 import { createLogger } from "./http/logger.js";
 import { withStableShapes } from "./http/stable-shapes.js";
+import { providerStartupNotices } from "./providers/registry.js";
 import { createRuntime } from "./runtime.js";
 
 async function main(): Promise<void> {
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     { mode: runtime.database.kind === "pglite" ? `embedded (${config.dataDir})` : "postgresql", port, publicBaseUrl: config.publicBaseUrl },
     `reverse-otp listening on http://${config.host}:${port}`,
   );
+  for (const notice of providerStartupNotices(config.providers)) logger.warn(notice);
   await runtime.startBackground();
   let demoAppId: string | undefined;
   if (runtime.demo) {

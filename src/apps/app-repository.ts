@@ -20,12 +20,15 @@ export type AppPolicy = {
   defaultLocale: string;
 };
 
+/** A virtual number of an app: `e164` is its matching key (a short code's digits when `country` is set). */
+export type NumberRecord = { id: string; e164: string; provider: string; country: string | null; channelId: string | null };
+
 export type AppRecord = AppPolicy & {
   id: string;
   name: string;
   createdAt: Date;
   callbackUrl: string | null;
-  numbers: { id: string; e164: string; provider: string }[];
+  numbers: NumberRecord[];
 };
 
 export type NewApp = AppPolicy & {
@@ -33,14 +36,22 @@ export type NewApp = AppPolicy & {
   name: string;
   callbackUrl: string | null;
   callbackSecret: string | null;
-  numbers: { id: string; e164: string; provider: string }[];
+  numbers: NumberRecord[];
   keys: { id: string; kind: KeyKind; hash: string; hint: string }[];
 };
 
 export type KeyOwner = { keyId: string; appId: string; kind: KeyKind; keyHash: string };
 
 /** A virtual number's owner: the app (its name is part of the SMS wording; apps are never renamed). */
-export type NumberOwner = { numberId: string; appId: string; appName: string; provider: string; e164: string; policy: AppPolicy };
+export type NumberOwner = {
+  numberId: string;
+  appId: string;
+  appName: string;
+  provider: string;
+  e164: string;
+  country: string | null;
+  policy: AppPolicy;
+};
 
 export class NumberTakenError extends Error {
   constructor(readonly e164: string) {
@@ -75,10 +86,32 @@ const appSelect = {
   createdAt: true,
   ...policySelect,
   callbackUrl: true,
-  virtualNumbers: { select: { id: true, e164: true, provider: true }, orderBy: { createdAt: "asc" } },
+  virtualNumbers: { select: { id: true, e164: true, provider: true, country: true, channelId: true }, orderBy: { createdAt: "asc" } },
 } as const satisfies Prisma.AppSelect;
 
 type AppRow = Prisma.AppGetPayload<{ select: typeof appSelect }>;
+
+const ownerSelect = {
+  id: true,
+  appId: true,
+  provider: true,
+  e164: true,
+  country: true,
+  channelId: true,
+  app: { select: { name: true, ...policySelect } },
+} as const satisfies Prisma.VirtualNumberSelect;
+
+function toOwner(row: Prisma.VirtualNumberGetPayload<{ select: typeof ownerSelect }>): NumberOwner {
+  return {
+    numberId: row.id,
+    appId: row.appId,
+    appName: row.app.name,
+    provider: row.provider,
+    e164: row.e164,
+    country: row.country,
+    policy: toPolicy({ ...row.app, codeAlphabet: row.app.codeAlphabet as CodeAlphabet }),
+  };
+}
 
 function toAppRecord(row: AppRow): AppRecord {
   const { virtualNumbers, codeAlphabet, ...rest } = row;
@@ -198,7 +231,7 @@ export function createAppRepository(prisma: PrismaClient, options: { secretSeale
       return Boolean(row?.callbackSecret);
     },
 
-    async addNumber(appId: string, number: { id: string; e164: string; provider: string }): Promise<AppRecord> {
+    async addNumber(appId: string, number: NumberRecord): Promise<AppRecord> {
       try {
         await prisma.virtualNumber.create({ data: { ...number, appId } });
       } catch (error) {
@@ -234,26 +267,23 @@ export function createAppRepository(prisma: PrismaClient, options: { secretSeale
       ]);
     },
 
-    async findNumber(e164: string): Promise<NumberOwner | undefined> {
-      const row = await prisma.virtualNumber.findUnique({
-        where: { e164 },
-        select: {
-          id: true,
-          appId: true,
-          provider: true,
-          e164: true,
-          app: { select: { name: true, ...policySelect } },
-        },
-      });
-      if (!row) return undefined;
-      return {
-        numberId: row.id,
-        appId: row.appId,
-        appName: row.app.name,
-        provider: row.provider,
-        e164: row.e164,
-        policy: toPolicy({ ...row.app, codeAlphabet: row.app.codeAlphabet as CodeAlphabet }),
-      };
+    /**
+     * The number registered under the first of `keys` that has one (E.164 or a short code's
+     * digits, see virtual-number.ts), with its app's policy.
+     */
+    async findNumber(keys: readonly string[]): Promise<NumberOwner | undefined> {
+      if (keys.length === 0) return undefined;
+      const rows = await prisma.virtualNumber.findMany({ where: { e164: { in: [...keys] } }, select: ownerSelect });
+      const row = keys.map((key) => rows.find((r) => r.e164 === key)).find((r) => r !== undefined);
+      return row ? toOwner(row) : undefined;
+    },
+
+    /** The number of `provider` mapped to one of the channel ids a delivery names (Bird), the first id winning. */
+    async findNumberByChannel(provider: string, channelIds: readonly string[]): Promise<NumberOwner | undefined> {
+      if (channelIds.length === 0) return undefined;
+      const rows = await prisma.virtualNumber.findMany({ where: { provider, channelId: { in: [...channelIds] } }, select: ownerSelect });
+      const row = channelIds.map((id) => rows.find((r) => r.channelId === id)).find((r) => r !== undefined);
+      return row ? toOwner(row) : undefined;
     },
   };
 }

@@ -8,12 +8,22 @@ import { isLocale, resolveLocale, SUPPORTED_LOCALES } from "../challenges/sms-te
 import type { Clock } from "../shared/clock.js";
 import { randomId, safeEqual } from "../shared/crypto.js";
 import { AppError, type FieldError } from "../shared/errors.js";
-import { NumberInUseError, NumberTakenError, toPolicy, type AppPolicy, type AppRecord, type AppRepository } from "./app-repository.js";
+import { NumberInUseError, NumberTakenError, toPolicy, type AppPolicy, type AppRecord, type AppRepository, type NumberRecord } from "./app-repository.js";
 import { generateKey, hashKey, keyKindOf, type KeyKind } from "./keys.js";
+import { parseVirtualNumber } from "./virtual-number.js";
+
+/**
+ * A virtual number as given: a long number, or a short code with its `country`; `channel` is the
+ * provider's id of the channel that receives it, for providers whose deliveries name only that (Bird).
+ */
+export type NumberInput = { number: string; provider?: string; country?: string; channel?: string };
+
+/** Channel ids are opaque provider ids (Bird's are UUIDs): printable, no spaces. */
+const CHANNEL_ID = /^[\x21-\x7e]{1,200}$/;
 
 export type CreateAppInput = {
   name: string;
-  numbers: { number: string; provider?: string }[];
+  numbers: NumberInput[];
   callbackUrl?: string;
   codeLength?: number;
   codeAlphabet?: CodeAlphabet;
@@ -88,6 +98,31 @@ function checkPolicy(policy: AppPolicy): FieldError[] {
   return errors;
 }
 
+/**
+ * A number as given, checked: its record, or what is wrong with it. `prefix` names the input's
+ * fields in errors (`numbers[0].provider` at creation; `provider` when a number is added).
+ */
+function checkNumber(input: NumberInput, providers: readonly string[], prefix?: string): { record: NumberRecord; errors: FieldError[] } {
+  const field = (name: "number" | "provider" | "channel") => (prefix === undefined ? name : name === "number" ? prefix : `${prefix}.${name}`);
+  const errors: FieldError[] = [];
+  const parsed = parseVirtualNumber(input.number, input.country);
+  if (!parsed.ok) errors.push({ field: field("number"), message: parsed.message });
+  const provider = input.provider ?? "generic";
+  if (!providers.includes(provider)) errors.push({ field: field("provider"), message: `unknown provider; one of: ${providers.join(", ")}` });
+  const channel = input.channel?.trim();
+  if (channel !== undefined && !CHANNEL_ID.test(channel)) errors.push({ field: field("channel"), message: "must be 1 to 200 printable characters without spaces" });
+  return {
+    record: {
+      id: randomId("num"),
+      e164: parsed.ok ? parsed.address.key : "",
+      provider,
+      country: parsed.ok ? parsed.address.country : null,
+      channelId: channel ?? null,
+    },
+    errors,
+  };
+}
+
 export type AppServiceDeps = {
   repository: AppRepository;
   clock: Clock;
@@ -100,6 +135,16 @@ export type AppServiceDeps = {
 export function createAppService(deps: AppServiceDeps) {
   const { repository, clock } = deps;
 
+  /** Refuses a channel id that already names a number of its provider (the unique index would too, less clearly). */
+  async function checkChannelsFree(numbers: NumberRecord[]): Promise<void> {
+    for (const n of numbers) {
+      if (n.channelId === null || !(await repository.findNumberByChannel(n.provider, [n.channelId]))) continue;
+      throw new AppError("VALIDATION_FAILED", `The ${n.provider} channel ${n.channelId} already names a number`, {
+        errors: [{ field: "channel", message: "already maps to a number" }],
+      });
+    }
+  }
+
   return {
     async create(input: CreateAppInput): Promise<CreatedApp> {
       const errors: FieldError[] = [];
@@ -108,14 +153,12 @@ export function createAppService(deps: AppServiceDeps) {
       if (name.length < 1 || name.length > 80) errors.push({ field: "name", message: "must have 1 to 80 characters" });
       if (input.numbers.length === 0) errors.push({ field: "number", message: "at least one virtual number is required" });
       const numbers = input.numbers.map((n, i) => {
-        const parsed = normalizeSender(n.number);
-        if (!parsed.ok) errors.push({ field: `numbers[${i}]`, message: `not a valid E.164 number (${parsed.reason})` });
-        const provider = n.provider ?? "generic";
-        if (!deps.providers.includes(provider)) {
-          errors.push({ field: `numbers[${i}].provider`, message: `unknown provider; one of: ${deps.providers.join(", ")}` });
-        }
-        return { id: randomId("num"), e164: parsed.ok ? parsed.e164 : "", provider };
+        const checked = checkNumber(n, deps.providers, `numbers[${i}]`);
+        errors.push(...checked.errors);
+        return checked.record;
       });
+      const channels = numbers.filter((n) => n.channelId !== null).map((n) => `${n.provider}:${n.channelId}`);
+      if (new Set(channels).size !== channels.length) errors.push({ field: "numbers", message: "a channel id may name one number only" });
       const policy: AppPolicy = {
         codeLength: input.codeLength ?? defaults.length,
         codeAlphabet: input.codeAlphabet ?? defaults.alphabet,
@@ -135,6 +178,7 @@ export function createAppService(deps: AppServiceDeps) {
         if (problem) errors.push({ field: "callbackUrl", message: problem });
       }
       if (errors.length > 0) throw new AppError("VALIDATION_FAILED", "The app settings are not valid", { errors });
+      await checkChannelsFree(numbers);
 
       const secret = generateKey("secret");
       const publishable = generateKey("publishable");
@@ -222,16 +266,18 @@ export function createAppService(deps: AppServiceDeps) {
       return { app, ...(callbackSecret ? { callbackSecret } : {}) };
     },
 
-    /** Adds a virtual number (E.164) that users of this app may text, through `provider` (default generic). */
-    async addNumber(appId: string, number: string, provider = "generic"): Promise<AppRecord> {
+    /**
+     * Adds a virtual number that users of this app may text, through `provider` (default generic): a
+     * long number, or a short code with `options.country`; `options.channel` maps the provider's
+     * channel id to it (Bird).
+     */
+    async addNumber(appId: string, number: string, provider = "generic", options: { country?: string; channel?: string } = {}): Promise<AppRecord> {
       await this.get(appId);
-      const errors: FieldError[] = [];
-      const parsed = normalizeSender(number);
-      if (!parsed.ok) errors.push({ field: "number", message: `not a valid E.164 number (${parsed.reason})` });
-      if (!deps.providers.includes(provider)) errors.push({ field: "provider", message: `unknown provider; one of: ${deps.providers.join(", ")}` });
-      if (!parsed.ok || errors.length > 0) throw new AppError("VALIDATION_FAILED", "The number is not valid", { errors });
+      const { record, errors } = checkNumber({ number, provider, ...options }, deps.providers);
+      if (errors.length > 0) throw new AppError("VALIDATION_FAILED", "The number is not valid", { errors });
+      await checkChannelsFree([record]);
       try {
-        return await repository.addNumber(appId, { id: randomId("num"), e164: parsed.e164, provider });
+        return await repository.addNumber(appId, record);
       } catch (error) {
         if (error instanceof NumberTakenError) {
           throw new AppError("VALIDATION_FAILED", error.message, { errors: [{ field: "number", message: "already belongs to an app" }] });
@@ -246,8 +292,9 @@ export function createAppService(deps: AppServiceDeps) {
      */
     async removeNumber(appId: string, number: string): Promise<AppRecord> {
       const app = await this.get(appId);
+      // A short code is named by its digits, a long number in any international spelling.
       const parsed = normalizeSender(number);
-      const target = parsed.ok ? app.numbers.find((n) => n.e164 === parsed.e164) : undefined;
+      const target = app.numbers.find((n) => n.e164 === number.trim() || (parsed.ok && n.e164 === parsed.e164));
       if (!target) throw new AppError("NOT_FOUND", `The app ${appId} has no number ${number}`);
       if (app.numbers.length === 1) {
         throw new AppError("VALIDATION_FAILED", `${target.e164} is the app's only number; add another one first`, {

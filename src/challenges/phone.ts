@@ -174,14 +174,19 @@ export function parsePhone(input: string, options: { country?: string }): PhoneR
 
 /**
  * Normalises a sender or recipient as SMS providers report it: `+E.164`, bare international
- * digits (`33612345678`: Vonage, Plivo, smsmode) or a `00` prefix. There is no default
- * country, so bare digits are always international. Alphanumeric senders (`ACME`) are
- * refused. Any valid number passes: line types are checked elsewhere.
+ * digits (`33612345678`: Vonage, Plivo, smsmode) or a `00` prefix. Bare digits are read as
+ * international first, as the providers document them. Only when that is no valid number and a
+ * `country` is given (the country of our number the SMS was sent to) are they read as a national
+ * number of that country: `0612345678` sent to a French number is +33612345678. Alphanumeric
+ * senders (`ACME`) are refused. Any valid number passes: line types are checked elsewhere.
  */
-export function normalizeSender(raw: string): SenderResult {
+export function normalizeSender(raw: string, options: { country?: string | undefined } = {}): SenderResult {
   const diallable = toDiallable(raw);
   if (!diallable.ok) return { ok: false, reason: diallable.reason };
-  const checked = checkValidity(`+${diallable.digits}`, undefined);
+  let checked = checkValidity(`+${diallable.digits}`, undefined);
+  const country = options.country?.toUpperCase();
+  // Not international: then the national reading decides, its reason included.
+  if (!checked.ok && !diallable.international && country && isSupportedCountry(country)) checked = checkValidity(diallable.digits, country);
   if (!checked.ok) return { ok: false, reason: checked.reason };
   return { ok: true, e164: checked.number.number, country: checked.number.country };
 }

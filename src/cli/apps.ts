@@ -1,6 +1,7 @@
 // `apps …`: create, list, show, rotate-key, set-policy, set-callback, add-number, remove-number.
 import type { CreateAppInput, PolicyChanges } from "../apps/app-service.js";
-import type { AppRecord } from "../apps/app-directory.js";
+import type { AppRecord, NumberRecord } from "../apps/app-directory.js";
+import { describeNumber } from "../apps/virtual-number.js";
 import { intOption, output, parseCommand, UsageError, type CliContext } from "./context.js";
 
 /** The policy options shared by `apps create` and `apps set-policy`. */
@@ -66,7 +67,7 @@ function describeApp(app: AppRecord): string {
   ].filter(Boolean);
   return [
     `${app.id}  ${app.name}`,
-    `  numbers: ${app.numbers.map((n) => `${n.e164} (${n.provider})`).join(", ") || "none"}`,
+    `  numbers: ${app.numbers.map((n) => `${describeNumber(n)} (${n.provider}${n.channelId ? `, channel ${n.channelId}` : ""})`).join(", ") || "none"}`,
     `  code: ${app.codeLength} ${app.codeAlphabet}, ${app.codeTtlSeconds} s, ${app.maxAttempts} attempts, lock-out ${app.lockoutSeconds} s${app.lowAssurance ? ", low assurance" : ""}`,
     `  locale: ${app.defaultLocale}, countries: ${app.allowedCountries.length ? app.allowedCountries.join(",") : "any"}`,
     `  rate limits: ${limits.length ? limits.join(", ") : "service defaults"}`,
@@ -74,11 +75,19 @@ function describeApp(app: AppRecord): string {
   ].join("\n");
 }
 
+/** A number in JSON output: a short code adds its country, a mapped number its channel id. */
+const publicNumber = (n: NumberRecord) => ({
+  number: n.e164,
+  provider: n.provider,
+  ...(n.country ? { country: n.country } : {}),
+  ...(n.channelId ? { channel: n.channelId } : {}),
+});
+
 const publicApp = (app: AppRecord) => ({
   id: app.id,
   name: app.name,
   createdAt: app.createdAt.toISOString(),
-  numbers: app.numbers.map((n) => ({ number: n.e164, provider: n.provider })),
+  numbers: app.numbers.map(publicNumber),
   codeLength: app.codeLength,
   codeAlphabet: app.codeAlphabet,
   codeTtlSeconds: app.codeTtlSeconds,
@@ -105,14 +114,19 @@ async function create(ctx: CliContext, args: string[]): Promise<void> {
     name: { type: "string" },
     number: { type: "string", multiple: true },
     provider: { type: "string" },
+    country: { type: "string" },
+    channel: { type: "string" },
     "callback-url": { type: "string" },
     ...POLICY_OPTIONS,
   });
   if (!values.name) throw new UsageError("apps create needs --name", command);
   if (!values.number?.length) throw new UsageError("apps create needs --number (the virtual number users text, in E.164)", command);
+  if (values.channel !== undefined && values.number.length > 1) throw new UsageError("--channel names one number: give one --number with it", command);
   const input: CreateAppInput = defined({
     name: values.name,
-    numbers: values.number.map((n) => ({ number: n, ...(values.provider ? { provider: values.provider } : {}) })),
+    numbers: values.number.map((n) =>
+      defined({ number: n, provider: values.provider, country: values.country, channel: values.channel }),
+    ),
     callbackUrl: values["callback-url"],
     ...policyFrom(values, command, false),
     lowAssurance: values["low-assurance"] ? true : undefined,
@@ -213,19 +227,20 @@ async function addNumber(ctx: CliContext, args: string[]): Promise<void> {
   const { values, positionals } = parseCommand(
     command,
     args,
-    { number: { type: "string" }, provider: { type: "string" }, json: { type: "boolean" } },
+    { number: { type: "string" }, provider: { type: "string" }, country: { type: "string" }, channel: { type: "string" }, json: { type: "boolean" } },
     ["app-id"],
   );
-  if (!values.number) throw new UsageError("apps add-number needs --number <E.164>", command);
+  if (!values.number) throw new UsageError("apps add-number needs --number <E.164 or short code>", command);
   const number = values.number;
-  const app = await ctx.withRuntime((rt) => rt.apps.addNumber(positionals[0]!, number, values.provider));
+  const options = defined({ country: values.country, channel: values.channel });
+  const app = await ctx.withRuntime((rt) => rt.apps.addNumber(positionals[0]!, number, values.provider, options));
   output(ctx, values.json, { app: publicApp(app) }, describeApp(app));
 }
 
 async function removeNumber(ctx: CliContext, args: string[]): Promise<void> {
   const command = "apps remove-number";
   const { values, positionals } = parseCommand(command, args, { number: { type: "string" }, json: { type: "boolean" } }, ["app-id"]);
-  if (!values.number) throw new UsageError("apps remove-number needs --number <E.164>", command);
+  if (!values.number) throw new UsageError("apps remove-number needs --number <E.164 or short code>", command);
   const number = values.number;
   const app = await ctx.withRuntime((rt) => rt.apps.removeNumber(positionals[0]!, number));
   output(ctx, values.json, { app: publicApp(app) }, describeApp(app));

@@ -84,7 +84,7 @@ Commands:
 Run "${RUN} apps <command> --help" for its options.
 `,
 
-  "apps create": `Usage: ${RUN} apps create --name <name> --number <E.164> [options]
+  "apps create": `Usage: ${RUN} apps create --name <name> --number <E.164 | short code --country CC> [options]
 
 Creates an app with a secret key (sk_…, for your servers) and a publishable key (pk_…, for mobile
 apps). Both are shown once and stored only as hashes.
@@ -92,7 +92,10 @@ apps). Both are shown once and stored only as hashes.
 Options:
   --name <name>                     the app's name, shown in the SMS text (1 to 80 characters)
   --number <E.164>                  a virtual number users text; repeat for several
+  --country <CC>                    with a short code (--number 36034 --country FR) or a national
+                                    number (--number 0612345678 --country FR): its country
   --provider <name>                 the SMS provider of the numbers (default generic)
+  --channel <id>                    Bird: the channel id whose deliveries go to this number (one --number)
   --callback-url <https URL>        where to POST signed results; prints the signing secret once
 ${policyOptions(true)}
   --json                            print { app: { id, name }, secretKey, publishableKey, callbackSecret? }
@@ -151,25 +154,29 @@ Options:
   --json              print { app: { id, name, callbackUrl }, callbackSecret? }
 `,
 
-  "apps add-number": `Usage: ${RUN} apps add-number <app-id> --number <E.164> [--provider <name>] [--json]
+  "apps add-number": `Usage: ${RUN} apps add-number <app-id> --number <E.164 | short code> [--country CC] [--provider <name>] [--channel <id>] [--json]
 
 Adds a virtual number that the app's users may text. Register it with the same provider there: a
-number answers only through the provider it is registered with.
+number answers only through the provider it is registered with. A short code (e.g. smsmode's
+36034 in France) needs its country; it is matched exactly as the provider writes it, and senders
+written nationally (0612…) are read with its country.
 
 Options:
-  --number <E.164>    the number, e.g. +447400000100
+  --number <number>   a long number, e.g. +447400000100, or a short code, e.g. 36034
+  --country <CC>      ISO 3166 country of a short code (or of a national long number, 0612345678)
   --provider <name>   its SMS provider (default generic)
+  --channel <id>      Bird: the channel id (or connector id) that names this number in Bird's deliveries
   --json              print { app: {...} }
 `,
 
-  "apps remove-number": `Usage: ${RUN} apps remove-number <app-id> --number <E.164> [--json]
+  "apps remove-number": `Usage: ${RUN} apps remove-number <app-id> --number <E.164 | short code> [--json]
 
 Removes one of the app's virtual numbers; SMS to it then match nothing. An app keeps at least one
 number, and a number stays while stored challenges name it (until the retention purge deletes
 them, after RETENTION_CHALLENGE_DAYS).
 
 Options:
-  --number <E.164>   the number to remove
+  --number <number>  the number (or short code) to remove
   --json             print { app: {...} }
 `,
 

@@ -163,6 +163,23 @@ export function createDashboardRepository(prisma: PrismaClient) {
         GROUP BY x.kind, x.bucket`;
       return rows.map((r) => ({ kind: r.kind, bucket: num(r.bucket), count: num(r.count) }));
     },
+
+    /**
+     * Deliveries stored since `since` for numbers no app owns through the delivering provider
+     * (outcome `unknown_number`): how many, and the latest. `recipient` is our number (or what the
+     * provider named), `senderMasked` the display-safe sender.
+     */
+    async unownedDeliveries(since: Date): Promise<{ count: number; last: { at: Date; provider: string; number: string; senderMasked: string | null } | null }> {
+      const where = { outcome: "unknown_number" as const, createdAt: { gte: since } };
+      const count = await prisma.inboundMessage.count({ where });
+      const last = await prisma.inboundMessage.findFirst({
+        where,
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        select: { createdAt: true, provider: true, recipient: true, senderMasked: true },
+      });
+      return { count, last: last ? { at: last.createdAt, provider: last.provider, number: last.recipient, senderMasked: last.senderMasked } : null };
+    },
+
   };
 }
 

@@ -52,7 +52,7 @@ export function createDemoService(deps: DemoServiceDeps) {
   let ready: Promise<DemoApp> | undefined;
 
   const findDemoApp = async (): Promise<{ id: string; name: string } | undefined> => {
-    const owner = await deps.numbers.findNumber(DEMO_NUMBER);
+    const owner = await deps.numbers.findNumber([DEMO_NUMBER]);
     return owner && { id: owner.appId, name: owner.appName };
   };
 

@@ -34,6 +34,12 @@ export function createMetrics(options: { collectDefaults?: boolean } = {}) {
     labelNames: ["provider", "reason"] as const,
     registers: [registry],
   });
+  const misconfiguredDeliveries = new Counter({
+    name: "reverse_otp_misconfigured_deliveries_total",
+    help: "Deliveries that could not verify anything for a reason of set-up, by provider and reason (unknown_number, other_provider, unmapped_channel, not_configured, unsigned)",
+    labelNames: ["provider", "reason"] as const,
+    registers: [registry],
+  });
   const challengesCreated = new Counter({
     name: "reverse_otp_challenges_created_total",
     help: "Challenges created, by purpose",
@@ -89,6 +95,7 @@ export function createMetrics(options: { collectDefaults?: boolean } = {}) {
     middleware,
     inboundMessages,
     webhookRejections,
+    misconfiguredDeliveries,
     challengesCreated,
     rateLimited,
     callbackDeliveries,

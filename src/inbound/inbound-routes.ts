@@ -23,7 +23,8 @@ export function inboundRoutes(deps: { inbound: InboundService; publicBaseUrl: st
   const handle = async (req: Request, res: Response) => {
     const provider = String(req.params.provider ?? "").toLowerCase();
     const request: InboundRequest = {
-      method: req.method === "GET" ? "GET" : "POST",
+      // Express answers HEAD with the GET route: a HEAD is a GET whose body is dropped.
+      method: req.method === "POST" ? "POST" : "GET",
       // Signatures that cover the URL are checked against the configured public URL, never `Host`.
       publicUrl: `${deps.publicBaseUrl}${req.originalUrl}`,
       headers: headersOf(req),

@@ -3,6 +3,7 @@
 // the challenges feature (src/challenges/verification.ts), which this calls for a message from a
 // valid sender to a known number.
 import type { AppDirectory, NumberOwner } from "../apps/app-directory.js";
+import { countryOfNumber, recipientKeys } from "../apps/virtual-number.js";
 import { normalizeSender, maskPhone, type SenderResult } from "../challenges/phone.js";
 import type { SmsToVerify, Verification } from "../challenges/verification.js";
 import type { InboundRequest, InboundOutcome, MessageResult, ProviderAdapter, ProviderAnswer, ProviderMessage } from "../providers/provider.js";
@@ -11,10 +12,11 @@ import { randomId, type Hasher, type Sealer } from "../shared/crypto.js";
 import { AppError } from "../shared/errors.js";
 import { isRefusedLineType } from "./inbound-decision.js";
 import type { InboundRepository, InboundRow } from "./inbound-repository.js";
+import type { Misconfiguration } from "./misconfiguration.js";
 
 export type InboundServiceDeps = {
   inbound: InboundRepository;
-  numbers: Pick<AppDirectory, "findNumber">;
+  numbers: Pick<AppDirectory, "findNumber" | "findNumberByChannel">;
   verification: Pick<Verification, "verifySmsInOneStatement" | "verifySmsStepByStep">;
   hasher: Hasher;
   sealer: Sealer;
@@ -24,6 +26,8 @@ export type InboundServiceDeps = {
   onOutcome?: (provider: string, result: MessageResult) => void;
   /** Told of every refused request (metrics, logs). */
   onRejected?: (provider: string, code: string, reason: string) => void;
+  /** Told of every stored delivery that no app can own for a reason of set-up (logs, metrics). */
+  onMisconfigured?: (event: Misconfiguration) => void;
 };
 
 /** Inbound texts longer than this are cut before matching (providers deliver up to ~1,600 characters). */
@@ -43,6 +47,23 @@ const MAX_PARTS = 10;
 const OWNER_CACHE_MAX_ENTRIES = 10_000;
 const OWNER_CACHE_TTL_MS = 60_000;
 
+/** A GET without query string and body: it can be no provider's delivery. */
+export function isUrlCheck(request: InboundRequest): boolean {
+  const query = request.publicUrl.includes("?") ? request.publicUrl.slice(request.publicUrl.indexOf("?") + 1) : "";
+  return request.method === "GET" && query === "" && request.rawBody.length === 0;
+}
+
+const URL_CHECK_ANSWER: ProviderAnswer = { status: 200, contentType: "text/plain", body: "" };
+
+/**
+ * The sender in E.164. One written nationally (`0612…`) is read with the country of the number it
+ * texted, which is worked out only then (it costs a parse of that number on the common path).
+ */
+function readSender(from: string, countryOfRecipient: () => string | undefined): SenderResult {
+  const international = normalizeSender(from);
+  return international.ok ? international : normalizeSender(from, { country: countryOfRecipient() });
+}
+
 export function createInboundService(deps: InboundServiceDeps) {
   const { inbound, numbers, verification, hasher, clock } = deps;
   const owners = new Map<string, { owner: NumberOwner; readAtMs: number }>();
@@ -57,7 +78,7 @@ export function createInboundService(deps: InboundServiceDeps) {
   };
 
   /** The message's row in inbound_messages (its outcome is set when it is stored). */
-  function rowOf(provider: string, message: ProviderMessage, sender: SenderResult, recipient: SenderResult, appId: string | null, receivedAt: Date, now: Date): InboundRow {
+  function rowOf(provider: string, message: ProviderMessage, sender: SenderResult, recipient: string, appId: string | null, receivedAt: Date, now: Date): InboundRow {
     return {
       id: randomId("msg"),
       provider,
@@ -66,7 +87,7 @@ export function createInboundService(deps: InboundServiceDeps) {
       senderHash: sender.ok ? hasher.phone(sender.e164) : null,
       senderMasked: sender.ok ? maskPhone(sender.e164) : null,
       senderCountry: sender.ok ? (sender.country ?? null) : null,
-      recipient: recipient.ok ? recipient.e164 : "(invalid)",
+      recipient,
       textLength: [...message.text].length,
       parts: message.parts ?? 1,
       lineType: message.lineType?.slice(0, 40) ?? null,
@@ -76,33 +97,83 @@ export function createInboundService(deps: InboundServiceDeps) {
     };
   }
 
+  /** Where sender and recipient may stand: as written, and swapped when the provider's placement is uncertain. */
+  const placementsOf = (message: ProviderMessage): { from: string; to: string }[] =>
+    message.directionUncertain ? [{ from: message.from, to: message.to }, { from: message.to, to: message.from }] : [{ from: message.from, to: message.to }];
+
+  /** The cached number of this provider the message was sent to, with its sender as placed. */
+  function cachedRecipient(provider: string, message: ProviderMessage): { owner: NumberOwner; from: string } | undefined {
+    for (const placement of placementsOf(message)) {
+      for (const key of recipientKeys(placement.to)) {
+        const owner = cachedOwner(key);
+        if (owner?.provider === provider) return { owner, from: placement.from };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The number the message was sent to, read afresh: under every spelling the provider's recipient
+   * allows (recipientKeys), then by the channel ids it names (Bird). A number of this provider wins;
+   * otherwise the first number found (rented from another provider), or none.
+   */
+  async function findRecipient(provider: string, message: ProviderMessage) {
+    let other: { number: NumberOwner; from: string; keys: string[] } | undefined;
+    for (const placement of placementsOf(message)) {
+      const keys = recipientKeys(placement.to);
+      let number = await numbers.findNumber(keys);
+      if (!number && message.channelIds?.length) number = await numbers.findNumberByChannel(provider, message.channelIds);
+      if (number) rememberOwner(number.e164, number);
+      if (number?.provider === provider) return { number, from: placement.from, keys };
+      if (number) other ??= { number, from: placement.from, keys };
+    }
+    return other ?? { number: undefined, from: message.from, keys: recipientKeys(message.to) };
+  }
+
+  /** A sender that can prove possession of a personal phone (see isRefusedLineType). */
+  const validSenderOf = (sender: SenderResult, message: ProviderMessage) =>
+    sender.ok && !isRefusedLineType(message.lineType) ? sender : undefined;
+
   async function record(provider: string, message: ProviderMessage, receivedAt: Date): Promise<InboundOutcome> {
     const now = clock.now();
-    const sender = normalizeSender(message.from);
-    const recipient = normalizeSender(message.to);
     const text = message.text.slice(0, MAX_TEXT_CHARS);
-    // A sender that can prove possession of a personal phone (see isRefusedLineType).
-    const validSender = sender.ok && !isRefusedLineType(message.lineType) ? sender : undefined;
 
     // The common case, when the number's owner is cached: one statement verifies and records the
     // message, or does nothing, and the step-by-step path below decides.
-    const cached = recipient.ok ? cachedOwner(recipient.e164) : undefined;
-    if (cached && cached.provider === provider && validSender) {
-      const sms: SmsToVerify = { owner: cached, senderE164: validSender.e164, text, now };
-      const fast = await verification.verifySmsInOneStatement(sms, rowOf(provider, message, sender, recipient, cached.appId, receivedAt, now));
-      if (fast === "verified" || fast === "duplicate") return fast;
-      if (fast === "stale_owner" && recipient.ok) owners.delete(recipient.e164);
+    const cached = cachedRecipient(provider, message);
+    if (cached) {
+      const sender = readSender(cached.from, () => countryOfNumber(cached.owner));
+      const validSender = validSenderOf(sender, message);
+      if (validSender) {
+        const sms: SmsToVerify = { owner: cached.owner, senderE164: validSender.e164, text, now };
+        const row = rowOf(provider, message, sender, cached.owner.e164, cached.owner.appId, receivedAt, now);
+        const fast = await verification.verifySmsInOneStatement(sms, row);
+        if (fast === "verified" || fast === "duplicate") return fast;
+        if (fast === "stale_owner") owners.delete(cached.owner.e164);
+      }
     }
 
-    const number = recipient.ok ? await numbers.findNumber(recipient.e164) : undefined;
-    if (recipient.ok) rememberOwner(recipient.e164, number);
+    const found = await findRecipient(provider, message);
+    const number = found.number;
     // A number answers only through the provider it is rented from.
     const owner = number && number.provider === provider ? number : undefined;
+    const sender = readSender(found.from, () =>
+      number ? countryOfNumber(number) : found.keys.map((key) => countryOfNumber({ e164: key, country: null })).find(Boolean),
+    );
+    const recipient = number?.e164 ?? found.keys[0] ?? (message.channelIds?.[0] ? `channel:${message.channelIds[0]}` : "(invalid)");
     const row = rowOf(provider, message, sender, recipient, owner?.appId ?? null, receivedAt, now);
 
     // Outcomes known before matching are stored as they are (a duplicate stores nothing).
     const storeOnly = async (outcome: InboundOutcome): Promise<InboundOutcome> => ((await inbound.store(row, outcome)) ? outcome : "duplicate");
-    if (!owner) return storeOnly("unknown_number");
+    if (!owner) {
+      const outcome = await storeOnly("unknown_number");
+      if (outcome === "unknown_number") {
+        const reason = number ? "other_provider" : found.keys.length === 0 && message.channelIds?.length ? "unmapped_channel" : "unknown_number";
+        deps.onMisconfigured?.({ provider, reason, number: row.recipient, senderMasked: row.senderMasked });
+      }
+      return outcome;
+    }
+    const validSender = validSenderOf(sender, message);
     if (!validSender) return storeOnly("invalid_sender");
     return verification.verifySmsStepByStep({ owner, senderE164: validSender.e164, text, now }, inbound.messageLog(row));
   }
@@ -153,14 +224,24 @@ export function createInboundService(deps: InboundServiceDeps) {
       if (!adapter || (request.pathToken !== undefined && !adapter.usesPathToken)) {
         throw new AppError("UNKNOWN_PROVIDER", `No SMS provider webhook at this path`);
       }
+      const verify = async () => {
+        const verdict = await adapter.verify(request);
+        if (!verdict.ok) {
+          deps.onRejected?.(adapter.name, verdict.code, verdict.reason);
+          throw new AppError(verdict.code, verdict.reason);
+        }
+      };
+      // A bare GET is what back offices and health probes send to check a URL when it is saved: a
+      // 200 that reads and writes nothing, whatever the provider's method. Path-token providers
+      // check the token first, so a mistyped URL shows as refused right away.
+      if (isUrlCheck(request)) {
+        if (adapter.usesPathToken) await verify();
+        return { answer: URL_CHECK_ANSWER, results: [] };
+      }
       if (!adapter.methods.includes(request.method)) throw new AppError("METHOD_NOT_ALLOWED", `${adapter.name} webhooks use ${adapter.methods.join(" or ")}`);
 
       // Verify first, parse second: nothing of an unverified request is read, let alone stored.
-      const verdict = await adapter.verify(request);
-      if (!verdict.ok) {
-        deps.onRejected?.(adapter.name, verdict.code, verdict.reason);
-        throw new AppError(verdict.code, verdict.reason);
-      }
+      await verify();
       let messages: ProviderMessage[];
       try {
         messages = adapter.parse(request);

@@ -319,7 +319,8 @@ const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
         name: "number",
         in: "query",
         required: false,
-        description: "Your number (`+` written `%2B`), needed because Bird names the receiving channel only by ids. Covered by the signature.",
+        description:
+          "Your number (`+` written `%2B`), needed because Bird names the receiving channel only by ids, unless the number is registered with its channel id (`apps add-number … --channel`). Covered by the signature.",
         schema: { type: "string", examples: ["+447400000123"] },
       },
     ],
@@ -343,14 +344,22 @@ const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
     proof: "The secret path token (`SMSMODE_WEBHOOK_TOKEN`, at least 128 bits): smsmode signs nothing.",
     security: [],
     hasTimestamp: false,
-    bodies: { "application/json": jsonBody("REST API webhook: `messageId`, `direction` (`MO`), `from`, `recipient.to`, `body.text`, `sentDate`.") },
-    getQuery: "HTTP API 1.6 reply callback: `numero`, `message`, `emetteur`, `responseID`, `date_reception`…",
+    bodies: {
+      "application/json": jsonBody("REST API webhook: `messageId`, `direction` (`MO`), `from`, `recipient.to`, `body.text`, `sentDate`; whichever of `from` and `recipient.to` is one of your numbers is taken as the recipient."),
+    },
+    getQuery:
+      "HTTP API reply callback: `numero` (your number or short code, e.g. `36034`), `emetteur` (the user), `message`, `date_reception`, `smsID`, `refClient`, `responseID` (absent in API 2.7).",
   },
   sinch: {
     title: "Sinch (SMS REST API)",
-    proof: "The secret path token (`SINCH_WEBHOOK_TOKEN`, at least 128 bits): Sinch signs nothing.",
-    security: [],
-    hasTimestamp: false,
+    proof:
+      "`x-sinch-webhook-signature`: HMAC-SHA256 over the raw body, `x-sinch-webhook-signature-nonce` and `x-sinch-webhook-signature-timestamp` (`SINCH_WEBHOOK_SECRET`; signing is enabled by Sinch's account managers), or, for accounts without signing, the secret path token (`SINCH_WEBHOOK_TOKEN`, at least 128 bits). A request with signature headers is judged by its signature alone; signed callbacks may also use `/v1/inbound/sinch`, without the token segment.",
+    security: [{ sinchSignature: [] }, {}],
+    hasTimestamp: true,
+    headers: [
+      header("x-sinch-webhook-signature-nonce", "The nonce signed with `x-sinch-webhook-signature` (signed callbacks only).", false),
+      header("x-sinch-webhook-signature-timestamp", "Unix time of the signature, in seconds; up to 24 hours old (Sinch retries for about 23 hours), at most 5 minutes ahead (signed callbacks only).", false),
+    ],
     bodies: { "application/json": jsonBody("An inbound of `type: \"mo_text\"` with `id`, `from`, `to`, `body`, `received_at`; other types are acknowledged and ignored.") },
   },
   infobip: {
@@ -377,8 +386,22 @@ function providerAdapters() {
     messagebirdSigningKeys: none,
     smsmodeTokens: none,
     sinchTokens: none,
+    sinchSigningSecrets: none,
     infobipTokens: none,
+    messageIdKey: "",
   });
+}
+
+/** The GET answers of a webhook that takes GET: its acknowledgement, and the 200 (text/plain) of a URL check. */
+function withUrlCheck(status: string, success: JsonObject): Record<string, JsonObject> {
+  const urlCheck = { "text/plain": { schema: { type: "string", description: "Empty: the answer to a GET without parameters (a URL check)." } } };
+  if (status !== "200") {
+    return {
+      "200": { description: "A GET without parameters (a URL check): nothing was done.", headers: { "X-Request-Id": ref("headers", "XRequestId") }, content: urlCheck },
+      [status]: success,
+    };
+  }
+  return { "200": { ...success, content: { ...((success.content as JsonObject | undefined) ?? {}), ...urlCheck } } };
 }
 
 function webhookPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
@@ -418,13 +441,42 @@ function webhookPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
         ]
       : [];
     const item: OpenApiDocument["paths"][string] = {};
+    // A bare GET is a URL check on every webhook (inbound-service.ts): documented for all.
+    if (!adapter.methods.includes("GET")) {
+      item.get = {
+        tags: ["Inbound webhooks"],
+        operationId: `inbound_${name}_url_check`,
+        summary: `${doc.title}: URL check (GET)`,
+        description: [
+          `What a provider's back office or a health probe sends when the URL is saved: a GET without query string answers 200 and reads and writes nothing${adapter.usesPathToken ? ", once the path token is right (a wrong one is refused, so a mistyped URL shows at once)" : ""}.`,
+          `Deliveries use ${adapter.methods.join(" or ")}: a GET with parameters answers 405 ${codeLink("METHOD_NOT_ALLOWED", publicBaseUrl)}.`,
+        ].join("\n\n"),
+        security: adapter.usesPathToken ? doc.security : [],
+        ...(tokenParam.length > 0 ? { parameters: tokenParam } : {}),
+        responses: withProblems(
+          publicBaseUrl,
+          { "200": { description: "The URL answers; nothing was done.", headers: { "X-Request-Id": ref("headers", "XRequestId") }, content: { "text/plain": { schema: { type: "string" } } } } },
+          adapter.usesPathToken ? ["WEBHOOK_SIGNATURE_MISSING", "WEBHOOK_SIGNATURE_INVALID", "WEBHOOK_NOT_CONFIGURED", ...WEBHOOK_SERVICE_ERRORS] : [...WEBHOOK_SERVICE_ERRORS],
+        ),
+      };
+    }
     for (const method of adapter.methods) {
       const lower = method.toLowerCase() as "get" | "post";
       const parameters = [
         ...tokenParam,
         ...(doc.query ?? []),
         ...(lower === "get"
-          ? [{ name: "parameters", in: "query", required: true, style: "form", explode: true, description: doc.getQuery, schema: { type: "object", additionalProperties: { type: "string" } } }]
+          ? [
+              {
+                name: "parameters",
+                in: "query",
+                required: false,
+                style: "form",
+                explode: true,
+                description: `${doc.getQuery ?? ""} Without any (a URL check of the provider's back office or a health probe) the answer is 200 and nothing is done.`.trim(),
+                schema: { type: "object", additionalProperties: { type: "string" } },
+              },
+            ]
           : []),
         ...(doc.headers ?? []),
       ];
@@ -443,7 +495,7 @@ function webhookPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
         security: doc.security,
         ...(parameters.length > 0 ? { parameters } : {}),
         ...(lower === "post" && doc.bodies ? { requestBody: { required: true, content: doc.bodies } } : {}),
-        responses: withProblems(publicBaseUrl, { [String(answer.status)]: success }, errors),
+        responses: withProblems(publicBaseUrl, lower === "get" ? withUrlCheck(String(answer.status), success) : { [String(answer.status)]: success }, errors),
       };
     }
     paths[path] = item;
@@ -787,6 +839,12 @@ export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenAp
         },
         telnyxSignature: { type: "apiKey", in: "header", name: "telnyx-signature-ed25519", description: "Base64 Ed25519 signature of `telnyx-timestamp|body`, checked with `TELNYX_PUBLIC_KEY`." },
         birdSignature: { type: "apiKey", in: "header", name: "messagebird-signature", description: "Base64 HMAC-SHA256 (`BIRD_SIGNING_KEY`) over the timestamp, the URL and the body's SHA-256." },
+        sinchSignature: {
+          type: "apiKey",
+          in: "header",
+          name: "x-sinch-webhook-signature",
+          description: "Base64 HMAC-SHA256 (`SINCH_WEBHOOK_SECRET`) over the raw body, `.`, the nonce, `.`, the timestamp.",
+        },
         messageBirdJwt: { type: "apiKey", in: "header", name: "MessageBird-Signature-JWT", description: "JWT signed with `MESSAGEBIRD_SIGNING_KEY` over the URL and the body." },
         messageBirdSignature: {
           type: "apiKey",

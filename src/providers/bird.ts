@@ -79,6 +79,7 @@ const messageSchema = z.object({
   // (400), not answered 503, which would make Bird retry it.
   id: z.string().min(1).max(200).regex(/^\P{Cc}+$/u, "must not contain control characters"),
   direction: z.string().max(20),
+  channelId: z.string().max(200).nullish(),
   sender: z.object({
     contact: z.object({
       identifierKey: z.string().max(100).nullish(),
@@ -103,12 +104,15 @@ export const BIRD_NUMBER_PARAMETER = "number";
 
 /**
  * Bird's documented inbound SMS names the receiving channel only by `channelId` and
- * `receiver.connector.id`, not by its phone number. We take, in order: the connector's
- * `identifierValue` when Bird includes it; else the `number` query parameter of the webhook URL
- * configured in the subscription (`…/v1/inbound/bird?number=%2B447400000123`) — the URL is
- * covered by the signature, so the parameter is as authentic as the payload. Without either, the
- * message is kept as `unknown_number` (2xx, no retry). A channel-to-number table would avoid the
- * parameter but is not part of our configuration.
+ * `receiver.connector.id`, not by its phone number
+ * (https://docs.bird.com/api/channels-api/supported-channels/programmable-sms/receiving-messages).
+ * We take, in order: the connector's `identifierValue` when Bird includes it; else the `number`
+ * query parameter of the webhook URL configured in the subscription
+ * (`…/v1/inbound/bird?number=%2B447400000123`) — the URL is covered by the signature, so the
+ * parameter is as authentic as the payload. The message also carries both ids (`channelIds`): a
+ * number registered with `--channel <id>` is found by them when neither names it. A delivery that
+ * nothing maps is kept as `unknown_number` (2xx, no retry) and reported as a misconfiguration
+ * (`unmapped_channel`: log, metric, dashboard).
  */
 function recipientOf(connectorNumber: string | null | undefined, publicUrl: string): string {
   if (connectorNumber?.trim()) return connectorNumber.trim();
@@ -147,6 +151,7 @@ export function parseBirdMessages(request: InboundRequest): ProviderMessage[] {
 
   const receivedAt = dateOf(m.createdAt);
   const parts = m.parts?.length;
+  const channelIds = [m.channelId, m.receiver?.connector?.id].filter((id): id is string => typeof id === "string" && id.trim() !== "").map((id) => id.trim());
   return [
     {
       providerMessageId: m.id,
@@ -155,6 +160,7 @@ export function parseBirdMessages(request: InboundRequest): ProviderMessage[] {
       text: m.body.text.text,
       ...(receivedAt ? { receivedAt } : {}),
       ...(parts ? { parts } : {}),
+      ...(channelIds.length > 0 ? { channelIds } : {}),
     },
   ];
 }

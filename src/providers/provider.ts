@@ -27,6 +27,17 @@ export type ProviderMessage = {
   concat?: { reference: string; part: number; total: number };
   lineType?: string;
   carrier?: string;
+  /**
+   * The provider's ids of the channel that received the message, when its payload may name our
+   * number only by them (Bird): a number can be mapped to one (`apps add-number --channel`).
+   */
+  channelIds?: string[];
+  /**
+   * Set when the provider's documentation does not settle which of `from` and `to` is ours
+   * (smsmode REST): the core then takes as recipient whichever of the two is one of our numbers,
+   * `to` first.
+   */
+  directionUncertain?: boolean;
 };
 
 export type VerifyFailure = {

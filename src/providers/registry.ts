@@ -29,7 +29,11 @@ export const PROVIDER_NAMES = [
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export function createProviderRegistry(
-  settings: ProviderSettings & { genericWebhookSecrets: readonly string[] },
+  settings: ProviderSettings & {
+    genericWebhookSecrets: readonly string[];
+    /** Keys the message ids that adapters derive when a provider gives none (smsmode API 2.7). */
+    messageIdKey: string;
+  },
 ): ReadonlyMap<string, ProviderAdapter> {
   const adapters: ProviderAdapter[] = [
     createGenericAdapter(settings.genericWebhookSecrets),
@@ -39,9 +43,30 @@ export function createProviderRegistry(
     createTelnyxAdapter({ publicKeys: settings.telnyxPublicKeys }),
     createBirdAdapter({ signingKeys: settings.birdSigningKeys }),
     createMessageBirdAdapter({ signingKeys: settings.messagebirdSigningKeys }),
-    createSmsmodeAdapter({ tokens: settings.smsmodeTokens }),
-    createSinchAdapter({ tokens: settings.sinchTokens }),
+    createSmsmodeAdapter({ tokens: settings.smsmodeTokens, messageIdKey: settings.messageIdKey }),
+    createSinchAdapter({ tokens: settings.sinchTokens, signingSecrets: settings.sinchSigningSecrets }),
     createInfobipAdapter({ tokens: settings.infobipTokens }),
   ];
   return new Map(adapters.map((a) => [a.name, a]));
+}
+
+/**
+ * What an operator must know at start-up about the providers configured, logged by the server:
+ * conditions outside this service under which every delivery is refused on purpose.
+ */
+export function providerStartupNotices(settings: ProviderSettings): string[] {
+  const notices: string[] = [];
+  if (settings.vonageSignatureSecrets.length > 0) {
+    notices.push(
+      "vonage: SMS API webhooks are accepted only when signed, and Vonage signs them only after Vonage support has enabled signing on the account " +
+        "(https://developer.vonage.com/en/getting-started/concepts/signing-messages): until then every SMS API delivery is refused with 401. " +
+        "Messages API webhooks are always signed (JWT).",
+    );
+  }
+  if (settings.sinchTokens.length > 0 && settings.sinchSigningSecrets.length === 0) {
+    notices.push(
+      "sinch: callbacks are checked by the secret path token only; ask your Sinch account manager to enable signed SMS callbacks and set SINCH_WEBHOOK_SECRET.",
+    );
+  }
+  return notices;
 }

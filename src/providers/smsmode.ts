@@ -3,27 +3,36 @@
 // smsmode documents no request signature, so we accept it only on
 // `/v1/inbound/smsmode/<token>`. Two formats reach the same URL:
 //
-// 1. HTTP API 1.6 reply callback (https://www.smsmode.com/documentation-api-http/, section on the
-//    reply notification URL): a GET whose query holds `numero` (the phone that sent the SMS, bare
-//    international digits: 33612345678), `message`, `emetteur`, `responseID` (the id of this
-//    received SMS), `date_reception` (`ddMMyyyy-HHmmss`), `smsID` (the outbound SMS replied to, if
-//    any) and `refClient`. The public material is thin on `emetteur`: in the send API it is the
-//    sender of OUR message, and the reply listing (`getResponses`) puts the number the reply was
-//    sent to in that position, so we read it as the number the user texted, i.e. our virtual
-//    number. Without it we cannot tell which app the SMS is for, so it is required. The date
-//    carries no zone; smsmode is a French platform and we read it as Europe/Paris time (it is only
-//    stored, never used for matching). The 1.6 API encodes texts in ISO-8859-15 when sending; a
-//    query that is not valid UTF-8 is decoded as ISO-8859-15 rather than mangled.
-//    Delivery-report callbacks of the same API (`statut`, no `responseID`) are acknowledged and
-//    ignored.
+// 1. HTTP API reply callback ("URL notification réception SMS" in the back office, menu
+//    Paramètres » Développeurs): a GET whose query holds
+//      `numero`          "the sMsmode number to which the reply has been sent (not to be confused
+//                        with emetteur)": OUR number, a short code such as 36034 or a long number;
+//      `emetteur`        "MSISDN of the person who replied": the USER, bare international digits
+//                        (33601020304), possibly national (0601020304);
+//      `message`, `date_reception` (`ddMMyyyy-HHmmss`), `smsID` (the SMS replied to),
+//      `refClient`, and `responseID` (the id of this reply; absent in version 2.7).
+//    Documented example: `?numero=36034&message=bonjour&emetteur=33601020304&date_reception=
+//    01012013-122233&smsID=abcd1234&refClient=monclient123&responseID=azertyu123`.
+//    Sources: smsmode "Documentation technique API HTTP" 2.7 (FR, 2017, §12), 3.4 (EN, 2019,
+//    §13 "Sending SMS message with allowed reply and reply notification") and 3.5 (FR, 2020);
+//    public copies in the webeweb/smsmode-library repository (Resources/doc/, doc/).
+//    Without `responseID` (2.7) the message id is derived from the other fields with a keyed hash
+//    (stable across a repeated notification, and not a reversible digest of phone and code): a
+//    400 would lose the code, smsmode does not retry. The date carries no zone; smsmode is a
+//    French platform and we read it as Europe/Paris time (it is only stored, never matched on).
+//    The API encodes texts in ISO-8859-15: a query that is not valid UTF-8 is decoded as
+//    ISO-8859-15 rather than mangled. Delivery reports of the same API (`statut`, no `emetteur`)
+//    are acknowledged and ignored.
 // 2. REST API webhook (https://dev.smsmode.com/, "webhooks"): a POST with a JSON message object,
-//    `{ messageId, direction: "MO", from, recipient: { to }, body: { text }, sentDate, … }`. For an
-//    SMS MO `from` is the user's phone and `recipient.to` (or a flat `to`) our number or short code;
-//    the public docs are thin here too, so we accept both spellings of the recipient. Anything
-//    that is not an SMS MO (status callbacks of messages we sent, `direction: "MT"`; RCS, whose
-//    messages put the user in `recipient.to`) is acknowledged and ignored.
+//    `{ messageId, direction: "MO", from, recipient: { to }, body: { text, stop? }, sentDate,
+//    originMessageId?, … }`. For an SMS MO `from` should be the user and `recipient.to` (or a flat
+//    `to`) our number or short code, but public integrations disagree on the placement, so the
+//    message is marked `directionUncertain`: the core takes as recipient whichever of the two is
+//    one of our numbers. Anything that is not an SMS MO (status callbacks of messages we sent,
+//    `direction: "MT"`; RCS) is acknowledged and ignored.
 //    smsmode retries a failed REST webhook 6 times (+30 s, +2 min, +10 min, +1 h, +5 h, +24 h)
 //    with the same `messageId`: the core's dedup on (provider, messageId) absorbs every retry.
+import { createHmac } from "node:crypto";
 import { z } from "zod";
 import { AppError } from "../shared/errors.js";
 import { parseJsonBody } from "./generic.js";
@@ -32,7 +41,7 @@ import { createPathTokenVerifier } from "./path-token.js";
 import { invalidPayload, optionalTimestamp, PLAIN_OK } from "./payload.js";
 
 // ---------------------------------------------------------------------------------------------
-// HTTP API 1.6 reply callback (GET)
+// HTTP API reply callback (GET)
 // ---------------------------------------------------------------------------------------------
 
 const REPLY_FIELDS = ["numero", "message", "emetteur", "responseID", "date_reception", "smsID", "refClient", "statut"] as const;
@@ -41,7 +50,7 @@ const replySchema = z.object({
   numero: z.string().min(1).max(64),
   message: z.string().max(10_000),
   emetteur: z.string().min(1).max(64),
-  responseID: z.string().min(1).max(200),
+  responseID: z.string().min(1).max(200).optional(),
   date_reception: z.string().max(32).optional(),
   smsID: z.string().max(200).optional(),
   refClient: z.string().max(200).optional(),
@@ -59,7 +68,7 @@ function percentDecode(component: string): Buffer {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const latin9 = new TextDecoder("iso-8859-15");
 
-/** UTF-8 when the bytes are UTF-8, ISO-8859-15 (what the 1.6 API speaks) otherwise. */
+/** UTF-8 when the bytes are UTF-8, ISO-8859-15 (what the HTTP API speaks) otherwise. */
 function decodeText(bytes: Buffer): string {
   try {
     return utf8.decode(bytes);
@@ -122,11 +131,20 @@ export function parseSmsmodeReceptionDate(text: string): Date | undefined {
   return new Date(instant);
 }
 
-function parseReplyCallback(request: InboundRequest): ProviderMessage[] {
+/**
+ * The id of a reply without `responseID` (API 2.7): a keyed hash of everything the notification
+ * says, so the same notification gets the same id (dedup) and the id reveals neither phone nor code.
+ */
+export function deriveSmsmodeReplyId(key: string, reply: z.infer<typeof replySchema>): string {
+  const fields = [reply.numero, reply.emetteur, reply.date_reception ?? "", reply.smsID ?? "", reply.refClient ?? "", reply.message];
+  return `derived_${createHmac("sha256", key).update(`smsmode-reply:${JSON.stringify(fields)}`, "utf8").digest("base64url")}`;
+}
+
+function parseReplyCallback(request: InboundRequest, messageIdKey: string): ProviderMessage[] {
   const fields = readQuery(request.publicUrl);
   // A delivery report of the same API points at the same URL when the account uses one callback
   // URL for both; it is about an SMS we sent, not one a phone sent: acknowledge, store nothing.
-  if (!fields.has("responseID") && fields.has("statut")) return [];
+  if (!fields.has("emetteur") && fields.has("statut")) return [];
   const parsed = replySchema.safeParse(Object.fromEntries(fields));
   if (!parsed.success) throw invalidPayload("smsmode reply callback", parsed.error);
   const p = parsed.data;
@@ -137,7 +155,16 @@ function parseReplyCallback(request: InboundRequest): ProviderMessage[] {
       throw new AppError("WEBHOOK_PAYLOAD_INVALID", "date_reception is not ddMMyyyy-HHmmss", { errors: [{ field: "date_reception", message: "not ddMMyyyy-HHmmss" }] });
     }
   }
-  return [{ providerMessageId: p.responseID, from: p.numero, to: p.emetteur, text: p.message, ...(receivedAt ? { receivedAt } : {}) }];
+  return [
+    {
+      providerMessageId: p.responseID ?? deriveSmsmodeReplyId(messageIdKey, p),
+      // `emetteur` is the person who replied, `numero` our number or short code (see above).
+      from: p.emetteur,
+      to: p.numero,
+      text: p.message,
+      ...(receivedAt ? { receivedAt } : {}),
+    },
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,18 +207,20 @@ function parseRestWebhook(request: InboundRequest): ProviderMessage[] {
       to: (m.recipient?.to ?? m.to)!,
       text: m.body.text,
       ...(receivedAt ? { receivedAt } : {}),
+      directionUncertain: true,
     },
   ];
 }
 
-export function createSmsmodeAdapter(settings: { tokens: readonly string[] }): SyncProviderAdapter {
+/** `messageIdKey` keys the ids derived for replies without `responseID` (a secret of ours). */
+export function createSmsmodeAdapter(settings: { tokens: readonly string[]; messageIdKey: string }): SyncProviderAdapter {
   const verifyToken = createPathTokenVerifier(settings.tokens);
   return {
     name: "smsmode",
     methods: ["GET", "POST"],
     usesPathToken: true,
     verify: (request) => verifyToken(request.pathToken),
-    parse: (request) => (request.method === "GET" ? parseReplyCallback(request) : parseRestWebhook(request)),
+    parse: (request) => (request.method === "GET" ? parseReplyCallback(request, settings.messageIdKey) : parseRestWebhook(request)),
     acknowledge: () => PLAIN_OK,
   };
 }

@@ -143,7 +143,7 @@ function verifySmsApi(request: InboundRequest, settings: VonageSettings): Verify
   if (!read.ok) return fail("WEBHOOK_SIGNATURE_MISSING", `no sig parameter can be read: ${read.reason}`);
   const { sig, timestamp } = read.params;
   if (sig === undefined || timestamp === undefined) {
-    return fail("WEBHOOK_SIGNATURE_MISSING", "sig and timestamp are required: enable signed webhooks on the Vonage account");
+    return fail("WEBHOOK_SIGNATURE_MISSING", "sig and timestamp are required: Vonage signs SMS API webhooks only once Vonage support has enabled signing on the account");
   }
   if (read.problem) return fail("WEBHOOK_SIGNATURE_INVALID", read.problem);
   if (!/^\d{1,12}$/.test(timestamp)) return fail("WEBHOOK_SIGNATURE_INVALID", "malformed timestamp");
@@ -280,7 +280,9 @@ const messagesApiSmsSchema = z.object({
   from: z.string().min(1).max(64),
   to: z.string().min(1).max(64),
   text: z.string().max(MAX_TEXT_CHARS),
-  message_type: z.literal("text"),
+  // The published Messages API spec (1.4.0) lists no `message_type` on inbound SMS; later
+  // payloads carry `"text"`. Absent is read as text, any other value was filtered out above.
+  message_type: z.literal("text").optional(),
 });
 
 /** Optional metadata: a malformed value is ignored rather than losing an authentic message. */

@@ -111,6 +111,11 @@ suite("the dashboard in Chromium", () => {
     await expect(page.locator("#funnel-chart desc").textContent()).resolves.toBe(`Created: ${created}, SMS received: ${received}, Verified: ${verified}`);
     const outcomes = await page.$$eval("#outcomes-chart g", (gs) => Object.fromEntries(gs.map((g) => [g.getAttribute("data-label"), g.getAttribute("data-value")])));
     expect(outcomes).toEqual({ verified: String(verified), "wrong code": String(expected.wrongCode), "unknown number": "1" });
+    // The misconfiguration panel: the SMS to a number no app owns, in the last hour.
+    await expect(text(page, "#unowned")).resolves.toMatch(
+      /^Deliveries for numbers no app owns: 1 in the last hour, last from \+33•••••••32 for \+447400999999 \(generic, \d\d:\d\d UTC\)\.$/,
+    );
+    await expect(page.locator("#unowned").getAttribute("class")).resolves.toBe("message message-error");
     // Hourly bars across the day.
     expect(await page.locator("#series-chart rect.bar-created").count()).toBeGreaterThanOrEqual(10);
     expect(await page.locator("#series-chart rect.bar-verified").count()).toBeGreaterThanOrEqual(10);

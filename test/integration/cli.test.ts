@@ -61,7 +61,7 @@ const nextNumber = () => `+447400003${String(100 + numberCounter++).padStart(3, 
 
 type PublicApp = {
   id: string;
-  numbers: { number: string; provider: string }[];
+  numbers: { number: string; provider: string; country?: string; channel?: string }[];
   codeLength: number;
   codeAlphabet: string;
   codeTtlSeconds: number;
@@ -148,7 +148,7 @@ describe("usage errors", () => {
     [["apps", "set-callback", "app_x"], "needs either --url <https URL> or --remove", "apps set-callback --help"],
     [["apps", "set-callback", "app_x", "--url", "https://a.example.com", "--remove"], "needs either --url <https URL> or --remove", "apps set-callback --help"],
     [["apps", "set-callback", "app_x", "--remove", "--keep-secret"], "--keep-secret goes with --url", "apps set-callback --help"],
-    [["apps", "add-number", "app_x"], "apps add-number needs --number <E.164>", "apps add-number --help"],
+    [["apps", "add-number", "app_x"], "apps add-number needs --number <E.164 or short code>", "apps add-number --help"],
     [["apps", "rotate-key", "app_x", "--kind", "master"], "--kind must be secret or publishable", "apps rotate-key --help"],
     [["purge", "--batch-size", "0"], "--batch-size must be from 1 to 100000", "purge --help"],
     [["purge", "now"], 'Unexpected argument "now" for "purge"', "purge --help"],
@@ -392,6 +392,54 @@ describe("apps add-number and remove-number", () => {
     expect(inUse.code).toBe(1);
     expect(inUse.stderr).toContain(`${created.number} is still named by 1 stored challenge(s)`);
     expect((await show(created.id)).numbers.map((n) => n.number)).toEqual([created.number, second]);
+  });
+});
+
+describe("short codes and Bird channels", () => {
+  test("apps create --number 36034 --country FR registers a short code; an SMS to it as smsmode writes it verifies", async () => {
+    const created = await json<Created>(["apps", "create", "--name", "Short", "--number", "36041", "--country", "FR", "--provider", "smsmode"]);
+    const app = await show(created.app.id);
+    expect(app.numbers).toEqual([{ number: "36041", provider: "smsmode", country: "FR" }]);
+    const human = await cli(["apps", "show", created.app.id]);
+    expect(human.stdout).toContain("numbers: 36041 (FR short code) (smsmode)");
+    // The challenge tells the user to text the short code.
+    const challenge = (await h.createChallenge(created.secretKey, { phone: PHONES.fr, purpose: "login" })).body as { smsTo: string; smsUri: { android: string } };
+    expect(challenge.smsTo).toBe("36041");
+    expect(challenge.smsUri.android).toMatch(/^sms:36041\?body=/);
+  });
+
+  test("apps add-number takes a short code with its country, and a Bird number with its channel id; remove-number takes the short code", async () => {
+    const created = await createApp();
+    await json(["apps", "add-number", created.id, "--number", "36042", "--country", "fr", "--provider", "smsmode"]);
+    const added = await json<{ app: PublicApp }>(["apps", "add-number", created.id, "--number", "+447400003998", "--provider", "bird", "--channel", "614208aa-0000-4000-8000-00000000c11e"]);
+    expect(added.app.numbers).toEqual([
+      { number: created.number, provider: "generic" },
+      { number: "36042", provider: "smsmode", country: "FR" },
+      { number: "+447400003998", provider: "bird", channel: "614208aa-0000-4000-8000-00000000c11e" },
+    ]);
+    const removed = await json<{ app: PublicApp }>(["apps", "remove-number", created.id, "--number", "36042"]);
+    expect(removed.app.numbers.map((n) => n.number)).toEqual([created.number, "+447400003998"]);
+  });
+
+  test("refusals: a short code without its country, an unknown country, a number of another country, a channel twice, --channel with several numbers", async () => {
+    const created = await createApp();
+    const cases: [string[], number, string][] = [
+      [["apps", "add-number", created.id, "--number", "36043"], 1, "  - number: a short code needs its country (e.g. --country FR)"],
+      [["apps", "add-number", created.id, "--number", "36043", "--country", "XX"], 1, '  - number: "XX" is not an ISO 3166 alpha-2 country code'],
+      [["apps", "add-number", created.id, "--number", "+447400003997", "--country", "FR"], 1, "  - number: +447400003997 is a number of GB, not of FR"],
+      [["apps", "add-number", created.id, "--number", "+447400003996", "--provider", "bird", "--channel", "has space"], 1, "  - channel: must be 1 to 200 printable characters without spaces"],
+      [["apps", "create", "--name", "X", "--number", "+447400003995", "--number", "+447400003994", "--channel", "c1"], 2, "--channel names one number: give one --number with it"],
+    ];
+    for (const [args, code, message] of cases) {
+      const ran = await cli(args);
+      expect({ args, code: ran.code }).toEqual({ args, code });
+      expect(ran.stderr).toContain(message);
+      expect(ran.stderr).not.toMatch(STACK_TRACE);
+    }
+    await json(["apps", "add-number", created.id, "--number", "+447400003993", "--provider", "bird", "--channel", "chan-taken-1"]);
+    const taken = await cli(["apps", "add-number", created.id, "--number", "+447400003992", "--provider", "bird", "--channel", "chan-taken-1"]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain("The bird channel chan-taken-1 already names a number");
   });
 });
 

@@ -254,7 +254,8 @@ describe("the server on embedded PGlite", () => {
       expect(existsSync(path.join(dataDir, "reverse-otp.lock"))).toBe(false);
       expect(readFileSync(path.join(dataDir, "secrets.json"), "utf8")).toBe(secretsBefore);
 
-      const restarted = await startServer(embeddedEnv());
+      // With Vonage configured, the start-up log says that Vonage support must enable SMS API signing.
+      const restarted = await startServer(embeddedEnv({ VONAGE_SIGNATURE_SECRET: "vonage-signature-secret-restart-0123" }));
       try {
         const read = await fetch(`${restarted.base}/v1/challenges/${challenge.id}`, { headers: { "x-poll-token": challenge.pollToken } });
         expect(read.status).toBe(200);
@@ -280,7 +281,9 @@ describe("the server on embedded PGlite", () => {
         const after = await fetch(`${restarted.base}/v1/challenges/${challenge.id}`, { headers: { authorization: `Bearer ${created.secretKey}` } });
         expect(await after.json()).toMatchObject({ status: "verified" });
       } finally {
-        expect((await stopServer(restarted)).code).toBe(0);
+        const stopped = await stopServer(restarted);
+        expect(stopped.code).toBe(0);
+        expect(stopped.stdout).toContain("vonage: SMS API webhooks are accepted only when signed, and Vonage signs them only after Vonage support has enabled signing");
       }
     },
     180_000,

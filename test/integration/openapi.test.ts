@@ -239,8 +239,14 @@ describe("the OpenAPI document", () => {
     for (const { path, method, operation } of documentedOperations(served).filter((o) => o.path.startsWith("/v1/inbound/"))) {
       const security = operation.security as Record<string, string[]>[];
       const viaToken = path.endsWith("/{token}");
-      // Signed providers name their scheme; path-token providers are authenticated by the path.
-      expect({ path, method, schemes: security.length > 0, viaToken }).toEqual({ path, method, schemes: !viaToken, viaToken });
+      const urlCheck = String(operation.operationId).endsWith("_url_check");
+      const unauthenticated = security.length === 0 || security.some((requirement) => Object.keys(requirement).length === 0);
+      // Signed providers name their scheme on deliveries (a URL check of theirs needs no proof);
+      // path-token providers are authenticated by the path, one that also offers a signature
+      // (Sinch) names it as the alternative to an empty requirement.
+      const expected = viaToken ? true : urlCheck;
+      expect({ path, method, urlCheck, unauthenticated }).toEqual({ path, method, urlCheck, unauthenticated: expected });
+      if (!viaToken && !urlCheck) expect(security.length).toBeGreaterThan(0);
       for (const requirement of security) for (const name of Object.keys(requirement)) expect(schemes[name]).toBeDefined();
     }
   });

@@ -174,6 +174,7 @@ function render(stats) {
       stats.outcomes.map((o) => ({ label: o.outcome.replace(/_/g, " "), value: o.count, cls: o.outcome === "verified" ? "bar-outcome-verified" : "bar-outcome" })),
     ),
   );
+  renderUnowned(stats.unowned);
   $("series-chart").replaceChildren(seriesChart(stats.series));
   $("breakdowns").replaceChildren(
     table("By app", stats.breakdown.app),
@@ -183,6 +184,20 @@ function render(stats) {
   );
   fillSelect($("app"), stats.dimensions.apps.map((a) => ({ value: a.id, label: a.name })), "All apps");
   fillSelect($("provider"), stats.dimensions.providers.map((p) => ({ value: p, label: p })), "All providers");
+}
+
+/** The misconfiguration panel: deliveries for numbers no app owns in the last hour. */
+function renderUnowned(unowned) {
+  const node = $("unowned");
+  node.className = unowned.count > 0 ? "message message-error" : "";
+  if (unowned.count === 0 || !unowned.last) {
+    node.textContent = "None in the last hour.";
+    return;
+  }
+  const at = new Date(unowned.last.at).toLocaleTimeString("en-GB", { timeStyle: "short", timeZone: "UTC" });
+  node.textContent =
+    `Deliveries for numbers no app owns: ${integer.format(unowned.count)} in the last hour, ` +
+    `last from ${unowned.last.sender ?? "an unreadable sender"} for ${unowned.last.number} (${unowned.last.provider}, ${at} UTC).`;
 }
 
 function query() {

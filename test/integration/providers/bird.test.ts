@@ -111,12 +111,52 @@ describe("a real-looking Bird delivery", () => {
     expect(await statusOf(challenge)).toBe("verified");
   });
 
-  test("without our number anywhere, the message is kept as unknown_number and answered 204 (no retry)", async () => {
+  test("without our number anywhere and no number mapped to its channel, the message is kept as unknown_number and answered 204 (no retry)", async () => {
     const { challenge } = await pendingChallenge();
     const req = sign({ number: "", from: PHONES.fr, text: challenge.smsBody, messageId: "bird-no-number" }, { path: BIRD_INBOUND_PATH });
     expectAcknowledged(await deliver(req));
     expect(await outcomesOf("bird-no-number")).toEqual(["unknown_number"]);
     expect(await statusOf(challenge)).toBe("pending");
+  });
+});
+
+describe("numbers mapped to their Bird channel (apps add-number … --channel)", () => {
+  /** Bird's documented inbound SMS: the receiving channel named only by `channelId` and `receiver.connector.id`. */
+  function documented(from: string, text: string, messageId: string, ids: { channelId?: string; connectorId?: string }) {
+    const event = birdInboundEvent({ from, text, messageId, createdAt: clock.now() });
+    const payload = event.payload as { channelId?: string; receiver: { connector: { id?: string } } };
+    if (ids.channelId) payload.channelId = ids.channelId;
+    else delete payload.channelId;
+    if (ids.connectorId) payload.receiver.connector.id = ids.connectorId;
+    else delete payload.receiver.connector.id;
+    return signBirdRequest({ signingKey: SIGNING_KEY, payload: event, now: clock.now(), path: BIRD_INBOUND_PATH });
+  }
+
+  test("a delivery on the plain subscription URL verifies through the number mapped to its channel id", async () => {
+    const number = nextNumber();
+    const app = await h.createApp({ numbers: [{ number, provider: "bird", channel: "c0ffee00-0000-4000-8000-000000000001" }] });
+    const created = await h.createChallenge(app.sk, { phone: PHONES.fr, purpose: "login" });
+    const req = documented(PHONES.fr, created.body.smsBody, "bird-mapped-1", { channelId: "c0ffee00-0000-4000-8000-000000000001", connectorId: "86cc4dc0-3dc0-41b7-ac43-8ec829ead56f" });
+    expectAcknowledged(await deliver(req));
+    expect(await statusOf(created.body as CreatedChallenge)).toBe("verified");
+    const [row] = await h.db.query<{ recipient: string }>(`SELECT recipient FROM inbound_messages WHERE provider_message_id = 'bird-mapped-1'`);
+    expect(row?.recipient).toBe(number);
+  });
+
+  test("the connector id works as the mapping too", async () => {
+    const number = nextNumber();
+    const app = await h.createApp({ numbers: [{ number, provider: "bird", channel: "c0ffee00-0000-4000-8000-0000000000c2" }] });
+    const created = await h.createChallenge(app.sk, { phone: PHONES.de, purpose: "login" });
+    expectAcknowledged(await deliver(documented(PHONES.de, created.body.smsBody, "bird-mapped-2", { connectorId: "c0ffee00-0000-4000-8000-0000000000c2" })));
+    expect(await statusOf(created.body as CreatedChallenge)).toBe("verified");
+  });
+
+  test("a channel id names one number only", async () => {
+    await h.createApp({ numbers: [{ number: nextNumber(), provider: "bird", channel: "c0ffee00-0000-4000-8000-000000000003" }] });
+    await expect(h.createApp({ numbers: [{ number: nextNumber(), provider: "bird", channel: "c0ffee00-0000-4000-8000-000000000003" }] })).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      extra: { errors: [{ field: "channel", message: "already maps to a number" }] },
+    });
   });
 });
 

@@ -17,10 +17,12 @@
 // a duplicated Plivo signature in its comma-separated list, Vonage sig in upper case…): it is not
 // sent, but counted in the "no-op" column. Mutations that are no-ops by construction are not
 // generated at all:
-// - path-token providers (smsmode, Sinch, Infobip) sign nothing: the body, the query and the
-//   headers are not authenticated, only the secret path token is, so only the token (and the
-//   endpoint it is presented to) is mutated; a token character written as its %-escape is the same
-//   token (RFC 3986), so it is not generated either;
+// - path-token providers (smsmode, Sinch without signing, Infobip) sign nothing: the body, the
+//   query and the headers are not authenticated, only the secret path token is, so only the token
+//   (and the endpoint it is presented to) is mutated; a token character written as its %-escape is
+//   the same token (RFC 3986), so it is not generated either. Sinch's HMAC-signed callbacks are a
+//   scheme of their own (body, nonce and timestamp signed; the official @sinch/sdk-core is their
+//   oracle, with Sinch's retry window of a day for the timestamp);
 // - headers a scheme neither signs nor reads are not mutated: Twilio and Plivo sign the URL and the
 //   decoded form, not the headers (so `Content-Type` and the rest are free); the generic provider,
 //   Telnyx, Bird, MessageBird and the Vonage Messages API hash the raw body whatever its type; `Host`
@@ -46,6 +48,7 @@ import { createHash, createHmac, createPublicKey, verify as verifyEd25519 } from
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import fc from "fast-check";
 import type { Response } from "supertest";
+import { SmsCallbackWebhooks } from "@sinch/sdk-core";
 import { getExpectedTwilioSignature } from "twilio/lib/webhooks/webhooks.js";
 import type { InboundRequest, ProviderAdapter } from "../../../src/providers/provider.js";
 import { fixedClock } from "../../../src/shared/clock.js";
@@ -54,7 +57,7 @@ import { birdInboundEvent, birdPathForNumber, signBirdRequest } from "../../supp
 import { infobipBatch, infobipInbound, signInfobipRequest } from "../../support/providers/infobip.js";
 import { messageBirdInboundParams, signMessageBirdJwtRequest, signMessageBirdRequest } from "../../support/providers/messagebird.js";
 import { plivoInboundParams, signPlivoRequest } from "../../support/providers/plivo.js";
-import { signSinchRequest, sinchMoText } from "../../support/providers/sinch.js";
+import { signSinchHmacRequest, signSinchRequest, sinchMoText } from "../../support/providers/sinch.js";
 import { signSmsmodeRequest, smsmodeReply, smsmodeRestMo } from "../../support/providers/smsmode.js";
 import { createTelnyxKeyPair, signTelnyxRequest, telnyxInboundEvent } from "../../support/providers/telnyx.js";
 import { signTwilioRequest, twilioInboundParams } from "../../support/providers/twilio.js";
@@ -73,6 +76,7 @@ const SECRETS = {
   plivo: "plivo-auth-token-mutations-0123456789abcdefgh",
   bird: "bird-signing-key-mutations-0123456789abcdefgh",
   messagebird: "messagebird-signing-key-mutations-0123456789",
+  sinch: "sinch-callback-secret-mutations-0123456789",
 } as const;
 /** Valid-format secrets nobody configured (a forger's key). */
 const FOREIGN = {
@@ -82,6 +86,7 @@ const FOREIGN = {
   plivo: "plivo-auth-token-of-someone-else-9876543210zz",
   bird: "bird-signing-key-of-another-workspace-987654",
   messagebird: "messagebird-signing-key-of-someone-else-9876",
+  sinch: "sinch-callback-secret-of-another-account-98",
 } as const;
 const TOKENS = {
   smsmode: "smsmodeMutTok_4Rt7Yu1Io9Pa3Sd6Fg2Hj8Kl5Zx0",
@@ -199,6 +204,8 @@ function oracle(req: Req): boolean {
   const provider = providerOfPath(req);
   if (provider === undefined) return false;
   const token = pathSegments(req)[4];
+  // A Sinch callback with signature headers is judged by its signature alone, whatever the path.
+  if (provider === "sinch" && SINCH_HEADERS.some((name) => req.headers[name] !== undefined)) return sinchOracle(req);
   if (isPathTokenProvider(provider)) {
     if (!token) return false;
     try {
@@ -226,6 +233,26 @@ function oracle(req: Req): boolean {
     default:
       return false;
   }
+}
+
+const SINCH_HEADERS = ["x-sinch-webhook-signature", "x-sinch-webhook-signature-nonce", "x-sinch-webhook-signature-timestamp", "x-sinch-webhook-signature-algorithm"];
+
+/**
+ * Sinch: the official SDK's `SmsCallbackWebhooks.validateAuthenticationHeader` (HMAC-SHA256 over
+ * body.nonce.timestamp), and a Unix-seconds timestamp inside Sinch's retry window (a day old, 5 min
+ * ahead), which the SDK does not check.
+ */
+function sinchOracle(req: Req): boolean {
+  const headers: Record<string, string> = {};
+  for (const name of SINCH_HEADERS) {
+    const value = headerOf(req, name);
+    if (value !== undefined) headers[name] = value;
+  }
+  const ts = headers["x-sinch-webhook-signature-timestamp"];
+  if (ts === undefined || !/^\d+$/.test(ts) || NOW_S - Number(ts) > 24 * 3600 || Number(ts) - NOW_S > 300) return false;
+  const algorithm = headers["x-sinch-webhook-signature-algorithm"];
+  if (algorithm !== undefined && algorithm !== "HmacSHA256") return false;
+  return new SmsCallbackWebhooks(SECRETS.sinch).validateAuthenticationHeader(headers, req.body.toString("utf8"));
 }
 
 /** Standard Webhooks: v1,Base64(HMAC-SHA256(key, id.timestamp.body)) in a space-separated list, ±5 min. */
@@ -760,6 +787,41 @@ const VARIANTS: Variant[] = [
     (c, o, token) => signSmsmodeRequest({ token, format: "rest", payload: smsmodeRestMo({ from: c.phone, to: c.number, text: c.text, messageId: o.messageId, receivedAt: now() }) }),
     (hex) => hex.slice(0, 20),
   ),
+  {
+    key: "sinch (HMAC signature)",
+    provider: "sinch",
+    numRuns: 200,
+    messageId: (hex) => hex.slice(0, 26).toUpperCase(),
+    sign: (c, o) =>
+      signSinchHmacRequest({
+        secret: o.foreign ? FOREIGN.sinch : SECRETS.sinch,
+        payload: sinchMoText({ from: c.phone, to: c.number, body: c.text, id: o.messageId, receivedAt: now() }),
+        timestampSeconds: o.ts ?? NOW_S,
+        // A ULID-looking nonce of its own per message (a swapped nonce is then another one).
+        nonce: sha256hex(o.messageId).slice(0, 26).toUpperCase(),
+      }),
+    params: { loc: "json", fields: { code: ["body"], sender: ["from"], recipient: ["to"], messageId: ["id"] } },
+    sig: { at: "header", name: "x-sinch-webhook-signature", prefix: "", encoding: "base64", bytes: 32, duplicate: true },
+    // Sinch retries for up to 22 h 45 min: a day-old signature is accepted.
+    ts: { at: "header", name: "x-sinch-webhook-signature-timestamp", past: 24 * 3600, future: 300 },
+    aux: [
+      "x-sinch-webhook-signature-nonce:char",
+      "x-sinch-webhook-signature-nonce:append",
+      "x-sinch-webhook-signature-nonce:truncate",
+      "x-sinch-webhook-signature-nonce:drop",
+      "x-sinch-webhook-signature-nonce:swap",
+      "x-sinch-webhook-signature-algorithm:char",
+    ],
+    urlOps: ["other-endpoint"],
+    families: [
+      ["bytes", 3],
+      ["param", 3],
+      ["signature", 2],
+      ["timestamp", 2],
+      ["aux", 1],
+      ["url", 1],
+    ],
+  },
   pathTokenVariant(
     "sinch (path token)",
     "sinch",
@@ -1495,6 +1557,7 @@ beforeAll(async () => {
       MESSAGEBIRD_SIGNING_KEY: SECRETS.messagebird,
       SMSMODE_WEBHOOK_TOKEN: TOKENS.smsmode,
       SINCH_WEBHOOK_TOKEN: TOKENS.sinch,
+      SINCH_WEBHOOK_SECRET: SECRETS.sinch,
       INFOBIP_WEBHOOK_TOKEN: TOKENS.infobip,
     },
   });

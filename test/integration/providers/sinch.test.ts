@@ -1,22 +1,29 @@
-// Sinch inbound SMS end to end through HTTP on a real database: `POST /v1/inbound/sinch/<token>`.
-// A real-looking mo_text verifies its challenge; every wrong, missing or near-miss token is
-// refused and writes nothing; rotation works; duplicates (also concurrent) change nothing; other
-// callback types are acknowledged; malformed authentic payloads get 400 (Sinch does not retry
-// 4xx, so only unreadable payloads may get one); our logs never show the token.
+// Sinch inbound SMS end to end through HTTP on a real database.
+// Signed callbacks (`x-sinch-webhook-signature`, SINCH_WEBHOOK_SECRET; the scheme of the official
+// @sinch/sdk-core's `SmsCallbackWebhooks.validateAuthenticationHeader`, see
+// test/unit/providers/sinch.test.ts): a signed mo_text verifies its challenge on the plain URL; a
+// wrong signature is refused even on the right path token; a day-old retry is accepted once.
+// Path-token callbacks (`POST /v1/inbound/sinch/<token>`, accounts without signing): a real-looking
+// mo_text verifies its challenge; every wrong, missing or near-miss token is refused and writes
+// nothing; rotation works; duplicates (also concurrent) change nothing; other callback types are
+// acknowledged; malformed authentic payloads get 400 (Sinch does not retry 4xx, so only
+// unreadable payloads may get one); our logs never show the token.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { Response } from "supertest";
 import { fixedClock } from "../../../src/shared/clock.js";
 import { PHONES, startHarness, type Harness } from "../../support/harness.js";
 import { pathTokenNearMisses, type PathTokenRequest } from "../../support/providers/path-token.js";
-import { signSinchRequest, sinchId, sinchMoText } from "../../support/providers/sinch.js";
+import { signSinchHmacRequest, signSinchRequest, sinchId, sinchMoText } from "../../support/providers/sinch.js";
 
 const clock = fixedClock("2031-05-04T10:00:00.000Z");
 const TOKEN = "sinchIntTok_4Rt7Yu1Io9Pa3Sd6Fg2Hj8Kl5Zx0Cv";
 const OLD_TOKEN = "sinchOldTok_Mn3Bv6Cx9Zl2Kj5Hg8Fd1Sa4Po7Iu0";
+const SECRET = "sinch-callback-secret-integration-0123";
+const nowSeconds = () => Math.floor(clock.now().getTime() / 1000);
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ clock, env: { SINCH_WEBHOOK_TOKEN: `${TOKEN},${OLD_TOKEN}` } });
+  h = await startHarness({ clock, env: { SINCH_WEBHOOK_TOKEN: `${TOKEN},${OLD_TOKEN}`, SINCH_WEBHOOK_SECRET: SECRET } });
 });
 afterAll(async () => {
   await h?.close();
@@ -69,6 +76,43 @@ async function expectRefused(c: CreatedChallenge, sendIt: () => Promise<Response
   expect(await h.countRows()).toEqual(before);
   expect(await challengeStatus(c)).toBe("pending");
 }
+
+describe("Sinch signed callbacks", () => {
+  test("a signed mo_text on the plain URL verifies its challenge, and Sinch gets 200", async () => {
+    const { challenge, payload } = await pendingChallenge();
+    const res = await send(signSinchHmacRequest({ secret: SECRET, payload, timestampSeconds: nowSeconds() }));
+    expect(res.status).toBe(200);
+    expect(await challengeStatus(challenge)).toBe("verified");
+    expect(await inboundRows(payload.id)).toEqual([expect.objectContaining({ outcome: "verified" })]);
+  });
+
+  test("a wrong signature is refused even on the right path token, and writes nothing", async () => {
+    const { challenge, payload } = await pendingChallenge();
+    const forged = signSinchHmacRequest({ secret: "not-our-sinch-secret-0123", payload, timestampSeconds: nowSeconds(), token: TOKEN });
+    await expectRefused(challenge, () => send(forged), 403, "WEBHOOK_SIGNATURE_INVALID");
+    const good = signSinchHmacRequest({ secret: SECRET, payload, timestampSeconds: nowSeconds(), token: TOKEN });
+    const otherBody = { ...good, body: good.body.replace(payload.id, sinchId()) };
+    await expectRefused(challenge, () => send(otherBody), 403, "WEBHOOK_SIGNATURE_INVALID");
+    const { "x-sinch-webhook-signature-nonce": _nonce, ...withoutNonce } = good.headers;
+    await expectRefused(challenge, () => send({ ...good, headers: withoutNonce }), 403, "WEBHOOK_SIGNATURE_INVALID");
+  });
+
+  test("a retry signed a day ago is accepted once; older is refused", async () => {
+    const { challenge, payload } = await pendingChallenge();
+    await expectRefused(challenge, () => send(signSinchHmacRequest({ secret: SECRET, payload, timestampSeconds: nowSeconds() - 24 * 3600 - 1 })), 403, "WEBHOOK_TIMESTAMP_OUT_OF_RANGE");
+    const retry = signSinchHmacRequest({ secret: SECRET, payload, timestampSeconds: nowSeconds() - 22 * 3600 });
+    expect((await send(retry)).status).toBe(200);
+    const after = await h.countRows();
+    expect((await send(retry)).status).toBe(200);
+    expect(await h.countRows()).toEqual(after);
+    expect(await challengeStatus(challenge)).toBe("verified");
+  });
+
+  test("an unsigned callback on the plain URL is refused as unsigned (the path token is the other way in)", async () => {
+    const { challenge, payload } = await pendingChallenge();
+    await expectRefused(challenge, () => send(signSinchRequest({ token: undefined, payload })), 401, "WEBHOOK_SIGNATURE_MISSING");
+  });
+});
 
 describe("Sinch inbound SMS", () => {
   test("a mo_text from the challenge's phone carrying its text verifies it, and Sinch gets 200", async () => {
@@ -180,9 +224,17 @@ describe("Sinch inbound SMS", () => {
     await expectRefused(challenge, () => send(signSinchRequest({ token: TOKEN, payload: "{not json" })), 400, "WEBHOOK_PAYLOAD_INVALID");
   });
 
-  test("GET is not a Sinch method: 405 and nothing written", async () => {
+  test("GET with parameters is not a Sinch method: 405 and nothing written", async () => {
     const { challenge } = await pendingChallenge();
-    await expectRefused(challenge, () => h.http().get(`/v1/inbound/sinch/${TOKEN}`), 405, "METHOD_NOT_ALLOWED");
+    await expectRefused(challenge, () => h.http().get(`/v1/inbound/sinch/${TOKEN}?type=mo_text`), 405, "METHOD_NOT_ALLOWED");
+  });
+
+  test("a bare GET (a URL check) with the token is answered 200 and writes nothing; with a wrong token it is refused", async () => {
+    const { challenge } = await pendingChallenge();
+    const before = await h.countRows();
+    expect((await h.http().get(`/v1/inbound/sinch/${TOKEN}`)).status).toBe(200);
+    expect(await h.countRows()).toEqual(before);
+    await expectRefused(challenge, () => h.http().get(`/v1/inbound/sinch/${TOKEN}x`), 403, "WEBHOOK_SIGNATURE_INVALID");
   });
 
   test("our logs show the webhook path with the token masked, never the token", async () => {

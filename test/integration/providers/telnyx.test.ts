@@ -103,9 +103,11 @@ describe("a real-looking Telnyx delivery", () => {
     expect((await rowsFor("tx-unknown-1")).map((r) => r.outcome)).toEqual(["unknown_number"]);
   });
 
-  test("a GET to the Telnyx webhook is refused with 405", async () => {
-    const res = await h.http().get(TELNYX_INBOUND_PATH);
-    expect(res.status).toBe(405);
+  test("a GET with parameters to the Telnyx webhook is refused with 405; a bare GET (a URL check) is answered 200", async () => {
+    expect((await h.http().get(`${TELNYX_INBOUND_PATH}?event_type=message.received`)).status).toBe(405);
+    const before = await h.countRows();
+    expect((await h.http().get(TELNYX_INBOUND_PATH)).status).toBe(200);
+    expect(await h.countRows()).toEqual(before);
   });
 });
 

@@ -122,6 +122,14 @@ describe("a genuine Vonage delivery verifies the challenge", () => {
     expect(await inboundRows(app.appId)).toEqual([{ outcome: "verified", provider_message_id: "aaaaaaaa-bbbb-cccc-dddd-000000000001", parts: 1 }]);
   });
 
+  test("a Messages API inbound SMS without message_type (the published 1.4.0 spec lists none) verifies too", async () => {
+    const { app, challenge } = await pendingVonageChallenge();
+    const { message_type: _type, ...payload } = vonageMessagesApiPayload({ from: PHONES.fr, to: app.number, text: challenge.smsBody, messageUuid: "aaaaaaaa-bbbb-cccc-dddd-0000000000a1", at: clock.now() });
+    const res = await send(signVonageRequest({ api: "messages", secret: CURRENT_SECRET, payload, issuedAtSeconds: nowSeconds() }));
+    expectVonageAnswer(res);
+    expect((await readChallenge(challenge)).status).toBe("verified");
+  });
+
   test("a webhook signed with the previous secret of VONAGE_SIGNATURE_SECRET still verifies (rotation)", async () => {
     const { app, challenge } = await pendingVonageChallenge();
     expectVonageAnswer(await send(smsApiWebhook(app.number, challenge.smsBody, { secret: PREVIOUS_SECRET })));

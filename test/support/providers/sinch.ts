@@ -1,5 +1,7 @@
-// Builds Sinch inbound (MO) callbacks as Sinch sends them, for tests. Sinch signs nothing: a
-// request is "signed" by the secret token at the end of its path (`/v1/inbound/sinch/<token>`).
+// Builds Sinch inbound (MO) callbacks as Sinch sends them, for tests: signed with Sinch's HMAC
+// headers (accounts with signing), or "signed" by the secret token at the end of the path
+// (`/v1/inbound/sinch/<token>`, accounts without).
+import { createHmac } from "node:crypto";
 import { inboundPath, type PathTokenRequest } from "./path-token.js";
 
 export type SinchMoText = {
@@ -44,5 +46,36 @@ export function signSinchRequest(options: { token: string | undefined; payload: 
     path: inboundPath("sinch", options.token),
     headers: { "content-type": "application/json" },
     body: typeof options.payload === "string" ? options.payload : JSON.stringify(options.payload),
+  };
+}
+
+/**
+ * The request Sinch sends for this payload when the account signs callbacks: HMAC-SHA256 with the
+ * secret (as UTF-8) over `${body}.${nonce}.${timestamp}`, Base64, as `computeSignedData` and
+ * `calculateWebhookSignature` of @sinch/sdk-client compute it — written here independently of
+ * src/providers/sinch.ts, and checked against the SDK in the unit tests.
+ */
+export function signSinchHmacRequest(options: {
+  secret: string;
+  payload: unknown;
+  timestampSeconds: number;
+  nonce?: string;
+  /** A path token as well (default none: `/v1/inbound/sinch`). */
+  token?: string;
+}): PathTokenRequest {
+  const body = typeof options.payload === "string" ? options.payload : JSON.stringify(options.payload);
+  const nonce = options.nonce ?? `01JHFF${sinchId().slice(6)}`;
+  const timestamp = String(options.timestampSeconds);
+  return {
+    method: "POST",
+    path: inboundPath("sinch", options.token),
+    headers: {
+      "content-type": "application/json",
+      "x-sinch-webhook-signature": createHmac("sha256", options.secret).update(`${body}.${nonce}.${timestamp}`, "utf8").digest("base64"),
+      "x-sinch-webhook-signature-algorithm": "HmacSHA256",
+      "x-sinch-webhook-signature-nonce": nonce,
+      "x-sinch-webhook-signature-timestamp": timestamp,
+    },
+    body,
   };
 }

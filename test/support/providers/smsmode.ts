@@ -1,11 +1,16 @@
-// Builds smsmode inbound requests as smsmode sends them, for tests: the HTTP API 1.6 reply callback
+// Builds smsmode inbound requests as smsmode sends them, for tests: the HTTP API reply callback
 // (GET with a query) and the REST webhook (POST JSON). smsmode signs nothing: a request is
 // "signed" by the secret token at the end of its path.
+//
+// Field meanings of the reply callback, from smsmode's "Documentation technique API HTTP" 2.7 (FR,
+// §12), 3.4 (EN, §13) and 3.5 (FR): `numero` is "the sMsmode number to which the reply has been
+// sent (not to be confused with emetteur)", i.e. OUR number or short code; `emetteur` is the
+// "MSISDN of the person who replied", i.e. the user. Version 2.7 has no `responseID`.
 import { inboundPath, type PathTokenRequest } from "./path-token.js";
 
 export type SmsmodeReply = {
-  numero: string;
-  message: string;
+  numero?: string;
+  message?: string;
   emetteur?: string;
   responseID?: string;
   date_reception?: string;
@@ -26,7 +31,7 @@ export type SmsmodeRestMessage = {
   [other: string]: unknown;
 };
 
-/** `ddMMyyyy-HHmmss` in Europe/Paris wall-clock time, as the 1.6 API writes `date_reception`. */
+/** `ddMMyyyy-HHmmss` in Europe/Paris wall-clock time, as the HTTP API writes `date_reception`. */
 export function formatSmsmodeReceptionDate(date: Date): string {
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
@@ -42,16 +47,19 @@ export function smsmodeId(): string {
   return `${Date.now().toString(36)}${String(counter).padStart(6, "0")}`;
 }
 
-/** A 1.6 reply callback: bare-digit numbers, our number in `emetteur`, Paris-time reception date. */
-export function smsmodeReply(input: { from: string; to: string; text: string; responseID?: string; receivedAt: Date }): SmsmodeReply {
+/**
+ * A reply callback: `emetteur` the user (bare digits), `numero` our number (bare digits) or short
+ * code, a Paris-time reception date. `responseID: null` leaves it out, as version 2.7 does.
+ */
+export function smsmodeReply(input: { from: string; to: string; text: string; responseID?: string | null; receivedAt: Date }): SmsmodeReply {
   return {
-    numero: input.from.replace(/^\+/, ""),
+    numero: input.to.replace(/^\+/, ""),
     message: input.text,
-    emetteur: input.to.replace(/^\+/, ""),
-    responseID: input.responseID ?? smsmodeId(),
+    emetteur: input.from.replace(/^\+/, ""),
     date_reception: formatSmsmodeReceptionDate(input.receivedAt),
     smsID: "",
     refClient: "",
+    ...(input.responseID === null ? {} : { responseID: input.responseID ?? smsmodeId() }),
   };
 }
 
@@ -68,7 +76,7 @@ export function smsmodeRestMo(input: { from: string; to: string; text: string; m
   };
 }
 
-/** Percent-encodes text as ISO-8859-15 bytes (how the 1.6 API encodes texts it sends). */
+/** Percent-encodes text as ISO-8859-15 bytes (the HTTP API's encoding). */
 function encodeLatin9(text: string): string {
   const latin9: Record<string, number> = { "€": 0xa4, Š: 0xa6, š: 0xa8, Ž: 0xb4, ž: 0xb8, Œ: 0xbc, œ: 0xbd, Ÿ: 0xbe };
   return [...text]

@@ -195,10 +195,33 @@ describe("normalizeSender", () => {
     expect(normalizeSender(raw)).toEqual({ ok: false, reason });
   });
 
-  it("reads bare digits as international, never with a default country", () => {
+  it("reads bare digits as international when no country is given", () => {
     // "0612345678" would be a French mobile nationally; as international digits it is +0…, no such code.
     expect(normalizeSender("0612345678").ok).toBe(false);
     expect(normalizeSender("612345678").ok).toBe(false);
+  });
+
+  it.each([
+    ["0612345678", "FR", "+33612345678"],
+    ["06 12 34 56 78", "fr", "+33612345678"],
+    ["07400123456", "GB", "+447400123456"],
+    ["015123456789", "DE", "+4915123456789"],
+  ])("reads %j nationally with the country %s of the number it was sent to", (raw, country, e164) => {
+    expect(normalizeSender(raw, { country })).toMatchObject({ ok: true, e164 });
+  });
+
+  it("prefers the international reading, and never reads +… or 00… nationally", () => {
+    // Valid as international digits (+33…): the country of the recipient does not change that.
+    expect(normalizeSender("33612345678", { country: "GB" })).toMatchObject({ ok: true, e164: "+33612345678" });
+    expect(normalizeSender("+0612345678", { country: "FR" }).ok).toBe(false);
+    expect(normalizeSender("00612345678", { country: "FR" }).ok).toBe(false);
+  });
+
+  it("refuses a national number that is not valid in the given country, or with an unknown country", () => {
+    expect(normalizeSender("0612345678", { country: "US" })).toEqual({ ok: false, reason: "invalid" });
+    expect(normalizeSender("0112", { country: "FR" })).toEqual({ ok: false, reason: "too_short" });
+    expect(normalizeSender("0612345678", { country: "XX" }).ok).toBe(false);
+    expect(normalizeSender("ACME", { country: "FR" })).toEqual({ ok: false, reason: "invalid" });
   });
 });
 

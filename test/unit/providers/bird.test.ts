@@ -119,6 +119,8 @@ describe("the known-answer vector from Bird's documentation example", () => {
       text: "Sample incoming text message",
       receivedAt: new Date("2022-12-22T08:32:50.736Z"),
       parts: 1,
+      // The documented sample names the receiving channel only by these ids.
+      channelIds: ["614208aa-b153-4d5d-9989-2fddfc0ce4c3", "86cc4dc0-3dc0-41b7-ac43-8ec829ead56f"],
     });
   });
 });
@@ -335,8 +337,14 @@ describe("parsing Bird's sms.inbound deliveries", () => {
     expect(parse(e, birdPathForNumber("+447400000999"))[0]!.to).toBe("+447400000123");
   });
 
-  it("without either, passes an empty recipient (the core stores it as unknown_number and answers 2xx)", () => {
-    expect(parse(event())[0]!.to).toBe("");
+  it("without either, passes an empty recipient and the channel ids (the core looks for a number mapped to one)", () => {
+    expect(parse(event())[0]).toMatchObject({ to: "", channelIds: ["614208aa-b153-4d5d-9989-2fddfc0ce4c3", "86cc4dc0-3dc0-41b7-ac43-8ec829ead56f"] });
+  });
+
+  it("passes whichever channel id Bird gives", () => {
+    expect(parse(event((p) => delete p.channelId))[0]!.channelIds).toEqual(["86cc4dc0-3dc0-41b7-ac43-8ec829ead56f"]);
+    expect(parse(event((p) => (p.receiver = {})))[0]!.channelIds).toEqual(["614208aa-b153-4d5d-9989-2fddfc0ce4c3"]);
+    expect(parse(event((p) => ((p.receiver = {}), delete p.channelId)))[0]!.channelIds).toBeUndefined();
   });
 
   it("keeps the creation time and the number of parts", () => {

@@ -1,20 +1,29 @@
-// Sinch inbound callbacks, and the path-token check shared by the unsigned providers.
+// Sinch inbound callbacks: the HMAC signature of signed callbacks, the path-token check shared by
+// the unsigned providers, and the parser.
 //
-// No published vector or SDK oracle exists for a path token (Sinch signs nothing; the official
-// `@sinch/sdk-core` only parses payloads, and is not a dependency), so the token check is tested
-// on its own terms: the exact token passes, every near miss is refused with the right code,
-// rotation lists and empty lists behave, and random tokens with random single mutations
-// (fast-check, seeded) are refused. The parser is tested on a payload shaped like Sinch's
-// documented `mo_text`, one malformed field per case.
+// Signatures: Sinch's scheme (x-sinch-webhook-signature = Base64(HMAC-SHA256(secret, body + "." +
+// nonce + "." + timestamp))) as the official Node SDK implements it — @sinch/sdk-client
+// `validateWebhookSignature` / `computeSignedData` / `calculateWebhookSignature`
+// (packages/sdk-client/src/utils/authorization.helper.ts of sinch/sinch-sdk-node), used by
+// `SmsCallbackWebhooks.validateAuthenticationHeader` of @sinch/sms (added May 2025, "Support
+// webhooks headers validation for SMS"). The known-answer vector is the SDK's own SMS test
+// (packages/sms/tests/rest/v1/callbacks/callbacks-webhook.test.ts); the installed @sinch/sdk-core
+// (dev dependency) is the oracle for random requests and their single mutations.
+//
+// The path token has no vector or oracle (it is ours), so it is tested on its own terms: the exact
+// token passes, every near miss is refused with the right code, rotation lists and empty lists
+// behave, and random tokens with random single mutations (fast-check, seeded) are refused. The
+// parser is tested on a payload shaped like Sinch's documented `mo_text`, one malformed field per case.
 import { describe, expect, it } from "@jest/globals";
+import { SmsCallbackWebhooks } from "@sinch/sdk-core";
 import fc from "fast-check";
 import { createPathTokenVerifier, MAX_PATH_TOKEN_CHARS } from "../../../src/providers/path-token.js";
 import { parseProviderTimestamp } from "../../../src/providers/payload.js";
-import { createSinchAdapter } from "../../../src/providers/sinch.js";
+import { createSinchAdapter, SINCH_MAX_AGE_SECONDS, SINCH_MAX_FUTURE_SECONDS, signSinchCallback, verifySinchSignature } from "../../../src/providers/sinch.js";
 import type { InboundRequest } from "../../../src/providers/provider.js";
 import { AppError } from "../../../src/shared/errors.js";
 import { pathTokenNearMisses, toInboundRequest } from "../../support/providers/path-token.js";
-import { signSinchRequest, sinchMoText } from "../../support/providers/sinch.js";
+import { signSinchHmacRequest, signSinchRequest, sinchMoText } from "../../support/providers/sinch.js";
 
 const FC_SEED = 20_261_123;
 const NOW = new Date("2031-05-04T10:00:00.000Z");
@@ -110,8 +119,163 @@ describe("the path-token check", () => {
   });
 });
 
+// The SDK's own SMS vector (callbacks-webhook.test.ts of @sinch/sms).
+const SDK_VECTOR = {
+  body: '{"at":"2025-01-13T09:22:40.914Z","batch_id":"01JHFFHQ0P99JPPNQPJDV7JTBP","client_reference":"a client reference","code":0,"operator_status_at":"2025-01-13T09:22:00Z","recipient":"33662162466","status":"Delivered","type":"recipient_delivery_report_sms"}',
+  nonce: "01JHFFHWYY7HSS4FWTMDTQEK8V",
+  timestamp: "1736760161",
+  secret: "SMSWebhooksSecret",
+  signature: "ZoHei66PPN/kZjw7hFVfGhJOnml3iGNCMWoyQVcE5o0=",
+};
+const SECRET = "sinch-callback-secret-0123456789";
+
+const sdkAccepts = (secret: string, headers: Record<string, string>, body: string) => new SmsCallbackWebhooks(secret).validateAuthenticationHeader(headers, body);
+
+function signedHeaders(secret: string, body: string, nonce: string, timestamp: string): Record<string, string> {
+  return {
+    "x-sinch-webhook-signature": signSinchCallback(secret, nonce, timestamp, body),
+    "x-sinch-webhook-signature-algorithm": "HmacSHA256",
+    "x-sinch-webhook-signature-nonce": nonce,
+    "x-sinch-webhook-signature-timestamp": timestamp,
+  };
+}
+
+describe("Sinch callback signatures", () => {
+  const vectorTime = new Date(Number(SDK_VECTOR.timestamp) * 1000);
+
+  it("reproduce the SDK's known-answer vector, and the vector verifies", () => {
+    expect(signSinchCallback(SDK_VECTOR.secret, SDK_VECTOR.nonce, SDK_VECTOR.timestamp, SDK_VECTOR.body)).toBe(SDK_VECTOR.signature);
+    const headers = { "x-sinch-webhook-signature": SDK_VECTOR.signature, "x-sinch-webhook-signature-nonce": SDK_VECTOR.nonce, "x-sinch-webhook-signature-timestamp": SDK_VECTOR.timestamp };
+    expect(sdkAccepts(SDK_VECTOR.secret, headers, SDK_VECTOR.body)).toBe(true);
+    expect(verifySinchSignature([SDK_VECTOR.secret], headers, Buffer.from(SDK_VECTOR.body), vectorTime)).toEqual({ ok: true });
+  });
+
+  it("are accepted by the official SDK for random bodies, nonces, timestamps and secrets (oracle)", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 8, maxLength: 64 }),
+        fc.json({ maxDepth: 2 }),
+        fc.stringMatching(/^[0-9A-Z]{26}$/),
+        fc.integer({ min: 1_600_000_000, max: 2_000_000_000 }),
+        (secret, body, nonce, seconds) => {
+          const headers = signedHeaders(secret, body, nonce, String(seconds));
+          expect(sdkAccepts(secret, headers, body)).toBe(true);
+          expect(verifySinchSignature([secret], headers, Buffer.from(body, "utf8"), new Date(seconds * 1000))).toEqual({ ok: true });
+        },
+      ),
+      { seed: FC_SEED, numRuns: 300 },
+    );
+  });
+
+  it("agree with the SDK on every single mutation: both refuse (oracle)", () => {
+    const body = JSON.stringify(sinchMoText({ from: "33612345678", to: "447400000123", body: "Acme: 482913", id: "01FC66621XXXXX119Z8PMV1QPQ", receivedAt: NOW }));
+    const seconds = String(Math.floor(NOW.getTime() / 1000));
+    const good = signedHeaders(SECRET, body, "01JHFFHWYY7HSS4FWTMDTQEK8V", seconds);
+    const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === "A" ? "B" : "A") + text.slice(at + 1);
+    const mutationArb = fc.oneof(
+      fc.nat().map((i) => ({ what: "body", body: flip(body, i % body.length), headers: good })),
+      fc.nat().map((i) => ({ what: "signature", body, headers: { ...good, "x-sinch-webhook-signature": flip(good["x-sinch-webhook-signature"]!, i % 43) } })),
+      fc.nat().map((i) => ({ what: "nonce", body, headers: { ...good, "x-sinch-webhook-signature-nonce": flip(good["x-sinch-webhook-signature-nonce"]!, i % 26) } })),
+      fc.integer({ min: 1, max: 3_000 }).map((d) => ({ what: "timestamp", body, headers: { ...good, "x-sinch-webhook-signature-timestamp": String(Number(seconds) - d) } })),
+      fc.constant({ what: "secret", body, headers: signedHeaders("another-workspace-secret", body, "01JHFFHWYY7HSS4FWTMDTQEK8V", seconds) }),
+    );
+    fc.assert(
+      fc.property(mutationArb, (m) => {
+        fc.pre(m.body !== body || JSON.stringify(m.headers) !== JSON.stringify(good));
+        expect(sdkAccepts(SECRET, m.headers, m.body)).toBe(false);
+        expect(verifySinchSignature([SECRET], m.headers, Buffer.from(m.body, "utf8"), NOW)).toMatchObject({ ok: false, code: "WEBHOOK_SIGNATURE_INVALID" });
+      }),
+      { seed: FC_SEED, numRuns: 400 },
+    );
+  });
+
+  it("cover the raw bytes: the same JSON re-serialised is another body", () => {
+    const body = '{"type":"mo_text", "id":"x"}';
+    const headers = signedHeaders(SECRET, body, "n1", String(Math.floor(NOW.getTime() / 1000)));
+    expect(verifySinchSignature([SECRET], headers, Buffer.from(body), NOW)).toEqual({ ok: true });
+    expect(verifySinchSignature([SECRET], headers, Buffer.from(JSON.stringify(JSON.parse(body))), NOW)).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID" });
+  });
+
+  it("accept any secret of a rotation list, and refuse when none is configured", () => {
+    const headers = signedHeaders(SECRET, "{}", "n1", String(Math.floor(NOW.getTime() / 1000)));
+    expect(verifySinchSignature(["an-older-secret-0123", SECRET], headers, Buffer.from("{}"), NOW)).toEqual({ ok: true });
+    expect(verifySinchSignature([], headers, Buffer.from("{}"), NOW)).toMatchObject({ code: "WEBHOOK_NOT_CONFIGURED" });
+  });
+
+  it("accept timestamps up to a day old (Sinch retries for 22 h 45 min) and 5 minutes ahead, not beyond", () => {
+    const nowS = Math.floor(NOW.getTime() / 1000);
+    const at = (s: number) => verifySinchSignature([SECRET], signedHeaders(SECRET, "{}", "n1", String(s)), Buffer.from("{}"), NOW);
+    expect(at(nowS - SINCH_MAX_AGE_SECONDS)).toEqual({ ok: true });
+    expect(at(nowS + SINCH_MAX_FUTURE_SECONDS)).toEqual({ ok: true });
+    expect(at(nowS - SINCH_MAX_AGE_SECONDS - 1)).toMatchObject({ code: "WEBHOOK_TIMESTAMP_OUT_OF_RANGE" });
+    expect(at(nowS + SINCH_MAX_FUTURE_SECONDS + 1)).toMatchObject({ code: "WEBHOOK_TIMESTAMP_OUT_OF_RANGE" });
+  });
+
+  it.each<[string, Record<string, string | undefined>]>([
+    ["no signature", { "x-sinch-webhook-signature": undefined }],
+    ["no nonce", { "x-sinch-webhook-signature-nonce": undefined }],
+    ["no timestamp", { "x-sinch-webhook-signature-timestamp": undefined }],
+    ["another algorithm", { "x-sinch-webhook-signature-algorithm": "HmacSHA1" }],
+    ["a timestamp in milliseconds", { "x-sinch-webhook-signature-timestamp": String(NOW.getTime()) }],
+    ["an ISO timestamp", { "x-sinch-webhook-signature-timestamp": NOW.toISOString() }],
+    ["a hex signature", { "x-sinch-webhook-signature": "a".repeat(64) }],
+    ["a signature in base64url", { "x-sinch-webhook-signature": "ZoHei66PPN_kZjw7hFVfGhJOnml3iGNCMWoyQVcE5o0=" }],
+    ["a signature without padding", { "x-sinch-webhook-signature": "ZoHei66PPN/kZjw7hFVfGhJOnml3iGNCMWoyQVcE5o0" }],
+    ["two signatures (a repeated header)", { "x-sinch-webhook-signature": `${SDK_VECTOR.signature}, ${SDK_VECTOR.signature}` }],
+    ["a nonce of 257 characters", { "x-sinch-webhook-signature-nonce": "n".repeat(257) }],
+  ])("refuse %s as WEBHOOK_SIGNATURE_INVALID", (_name, change) => {
+    const good = { "x-sinch-webhook-signature": SDK_VECTOR.signature, "x-sinch-webhook-signature-nonce": SDK_VECTOR.nonce, "x-sinch-webhook-signature-timestamp": SDK_VECTOR.timestamp };
+    const headers = { ...good, ...change };
+    expect(verifySinchSignature([SDK_VECTOR.secret], headers, Buffer.from(SDK_VECTOR.body), vectorTime)).toMatchObject({ ok: false, code: "WEBHOOK_SIGNATURE_INVALID" });
+  });
+});
+
+describe("the Sinch adapter's choice of check", () => {
+  const payload = sinchMoText({ from: "33612345678", to: "447400000123", body: "Acme: 482913", receivedAt: NOW });
+  const nowS = Math.floor(NOW.getTime() / 1000);
+  const signed = (token?: string, secret = SECRET) =>
+    toInboundRequest(signSinchHmacRequest({ secret, payload, timestampSeconds: nowS, ...(token ? { token } : {}) }), { receivedAt: NOW });
+  const both = createSinchAdapter({ tokens: [TOKEN], signingSecrets: [SECRET] });
+  const signingOnly = createSinchAdapter({ tokens: [], signingSecrets: [SECRET] });
+  const tokenOnly = createSinchAdapter({ tokens: [TOKEN], signingSecrets: [] });
+
+  it("the test helper's signature is the SDK's (fixture sanity)", () => {
+    const req = signSinchHmacRequest({ secret: SECRET, payload, timestampSeconds: nowS });
+    expect(sdkAccepts(SECRET, req.headers, req.body)).toBe(true);
+  });
+
+  it("a signed callback is judged by its signature, with or without a path token", () => {
+    expect(signingOnly.verify(signed())).toEqual({ ok: true });
+    expect(both.verify(signed())).toEqual({ ok: true });
+    expect(both.verify(signed(TOKEN))).toEqual({ ok: true });
+  });
+
+  it("a wrong signature is refused even on the right path token", () => {
+    expect(both.verify(signed(TOKEN, "not-the-secret-0123456789"))).toMatchObject({ ok: false, code: "WEBHOOK_SIGNATURE_INVALID" });
+    const stale = toInboundRequest(signSinchHmacRequest({ secret: SECRET, payload, timestampSeconds: nowS - SINCH_MAX_AGE_SECONDS - 60, token: TOKEN }), { receivedAt: NOW });
+    expect(both.verify(stale)).toMatchObject({ ok: false, code: "WEBHOOK_TIMESTAMP_OUT_OF_RANGE" });
+    const partial = signed(TOKEN);
+    expect(both.verify({ ...partial, headers: { ...partial.headers, "x-sinch-webhook-signature-nonce": undefined } })).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID" });
+  });
+
+  it("an unsigned callback falls back to the path token", () => {
+    expect(both.verify(request())).toEqual({ ok: true });
+    expect(both.verify(request({ token: undefined }))).toMatchObject({ code: "WEBHOOK_SIGNATURE_MISSING" });
+    expect(both.verify(request({ token: OTHER_TOKEN }))).toMatchObject({ code: "WEBHOOK_SIGNATURE_INVALID" });
+  });
+
+  it("without a token configured, an unsigned callback is refused as unsigned", () => {
+    expect(signingOnly.verify(request())).toMatchObject({ ok: false, code: "WEBHOOK_SIGNATURE_MISSING" });
+  });
+
+  it("without a secret configured, signature headers cannot be judged: the path token decides", () => {
+    expect(tokenOnly.verify(signed(TOKEN))).toEqual({ ok: true });
+    expect(tokenOnly.verify(signed())).toMatchObject({ code: "WEBHOOK_SIGNATURE_MISSING" });
+  });
+});
+
 describe("the Sinch adapter's verification", () => {
-  const adapter = createSinchAdapter({ tokens: [TOKEN] });
+  const adapter = createSinchAdapter({ tokens: [TOKEN], signingSecrets: [] });
 
   it("is a path-token adapter that takes POST only", () => {
     expect(adapter).toMatchObject({ name: "sinch", usesPathToken: true, methods: ["POST"] });
@@ -130,13 +294,13 @@ describe("the Sinch adapter's verification", () => {
   });
 
   it("accepts both tokens of a rotation list", () => {
-    const rotating = createSinchAdapter({ tokens: [TOKEN, OTHER_TOKEN] });
+    const rotating = createSinchAdapter({ tokens: [TOKEN, OTHER_TOKEN], signingSecrets: [] });
     expect(rotating.verify(request({ token: TOKEN }))).toEqual({ ok: true });
     expect(rotating.verify(request({ token: OTHER_TOKEN }))).toEqual({ ok: true });
   });
 
   it("refuses every request when no token is configured", () => {
-    const unconfigured = createSinchAdapter({ tokens: [] });
+    const unconfigured = createSinchAdapter({ tokens: [], signingSecrets: [] });
     expect(unconfigured.verify(request())).toMatchObject({ ok: false, code: "WEBHOOK_NOT_CONFIGURED" });
   });
 
@@ -147,7 +311,7 @@ describe("the Sinch adapter's verification", () => {
 });
 
 describe("the Sinch adapter's parser", () => {
-  const adapter = createSinchAdapter({ tokens: [TOKEN] });
+  const adapter = createSinchAdapter({ tokens: [TOKEN], signingSecrets: [] });
 
   /** Shaped like the `mo_text` example of Sinch's Inbounds documentation. */
   const FIXTURE = {

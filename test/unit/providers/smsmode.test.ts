@@ -1,12 +1,19 @@
-// smsmode inbound SMS: the path-token check on this adapter, the HTTP API 1.6 reply callback
-// (GET query) and the REST webhook (POST JSON), each on a fixture shaped like smsmode's
-// documentation, one malformed field per case. smsmode signs nothing and publishes no verifier,
-// so there is no vector or SDK oracle; the shared token check is tested in depth in
-// sinch.test.ts and again here through this adapter.
+// smsmode inbound SMS: the path-token check on this adapter, the HTTP API reply callback (GET
+// query) and the REST webhook (POST JSON), each on fixtures shaped like smsmode's documentation,
+// one malformed field per case. smsmode signs nothing and publishes no verifier, so there is no
+// vector or SDK oracle; the shared token check is tested in depth in sinch.test.ts and again here
+// through this adapter.
+//
+// The reply callback's field meanings and its documented example come from smsmode's
+// "Documentation technique API HTTP" — 2.7 (FR, 2017, §12 "Notification de réponse"), 3.4 (EN,
+// 2019, §13 "Sending SMS message with allowed reply and reply notification") and 3.5 (FR, 2020);
+// public copies: webeweb/smsmode-library, Resources/doc/API_HTTP_2.7.pdf, doc/API_HTTP_3.4-EN.pdf,
+// doc/API_HTTP_3.5-FR.pdf. "numero: sMsmode number to which the reply has been sent" (ours, here
+// the short code 36034); "emetteur: MSISDN of the person who replied" (the user).
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import type { InboundRequest } from "../../../src/providers/provider.js";
-import { createSmsmodeAdapter, parseSmsmodeReceptionDate } from "../../../src/providers/smsmode.js";
+import { createSmsmodeAdapter, deriveSmsmodeReplyId, parseSmsmodeReceptionDate } from "../../../src/providers/smsmode.js";
 import { AppError } from "../../../src/shared/errors.js";
 import { pathTokenNearMisses, toInboundRequest } from "../../support/providers/path-token.js";
 import { formatSmsmodeReceptionDate, signSmsmodeRequest, smsmodeReply, smsmodeRestMo, type SmsmodeReply } from "../../support/providers/smsmode.js";
@@ -15,12 +22,18 @@ const FC_SEED = 20_261_125;
 const NOW = new Date("2031-05-04T10:00:00.000Z");
 const TOKEN = "smsmodeTok_P0o9I8u7Y6t5R4e3W2q1A2s3D4f5G6h7";
 const OTHER_TOKEN = "smsmodeNew_M1n2B3v4C5x6Z7l8K9j0H1g2F3d4S5";
+const ID_KEY = "test-message-id-key";
 
-/** A 1.6 reply callback as documented: bare digits, our number in `emetteur`, Paris time. */
+/** The documented example of versions 3.4 (EN) and 3.5 (FR), character for character. */
+const DOCUMENTED_3_4 = "numero=36034&message=bonjour&emetteur=33601020304&date_reception=01012013-122233&smsID=abcd1234&refClient=monclient123&responseID=azertyu123";
+/** The documented example of version 2.7 (FR): the same, without `responseID`. */
+const DOCUMENTED_2_7 = "numero=36034&message=bonjour&emetteur=33601020304&date_reception=01012013-122233&smsID=abcd1234&refClient=monclient123";
+
+/** A reply callback as documented: the user in `emetteur`, our long number in `numero`, Paris time. */
 const REPLY: SmsmodeReply = {
-  numero: "33612345678",
+  numero: "33700000001",
   message: "Acme Bank: 482913 is my code to log in",
-  emetteur: "33700000001",
+  emetteur: "33612345678",
   responseID: "vtQvU5gXh0zS",
   date_reception: "04052031-120000",
   smsID: "",
@@ -36,8 +49,9 @@ const REST_MO = {
   direction: "MO",
   from: "33612345678",
   recipient: { to: "33700000001" },
-  body: { text: "Acme Bank: 482913 is my code to log in", encoding: "GSM7", messagePartCount: 1, length: 38 },
+  body: { text: "Acme Bank: 482913 is my code to log in", encoding: "GSM7", messagePartCount: 1, length: 38, stop: false },
   sentDate: "2031-05-04T09:59:58.000Z",
+  originMessageId: "6335ba5e1bbb1f1ad5d5b000",
   refClient: null,
   status: { value: "RECEIVED" },
 };
@@ -66,9 +80,9 @@ function parseError(fn: () => unknown): AppError {
 }
 
 describe("the smsmode adapter's verification", () => {
-  const adapter = createSmsmodeAdapter({ tokens: [TOKEN] });
+  const adapter = createSmsmodeAdapter({ tokens: [TOKEN], messageIdKey: ID_KEY });
 
-  it("is a path-token adapter that takes GET (1.6 callback) and POST (REST webhook)", () => {
+  it("is a path-token adapter that takes GET (reply callback) and POST (REST webhook)", () => {
     expect(adapter).toMatchObject({ name: "smsmode", usesPathToken: true });
     expect([...adapter.methods].sort()).toEqual(["GET", "POST"]);
   });
@@ -93,13 +107,13 @@ describe("the smsmode adapter's verification", () => {
   });
 
   it("accepts both tokens of a rotation list", () => {
-    const rotating = createSmsmodeAdapter({ tokens: [TOKEN, OTHER_TOKEN] });
+    const rotating = createSmsmodeAdapter({ tokens: [TOKEN, OTHER_TOKEN], messageIdKey: ID_KEY });
     expect(rotating.verify(getRequest(REPLY, { token: TOKEN }))).toEqual({ ok: true });
     expect(rotating.verify(getRequest(REPLY, { token: OTHER_TOKEN }))).toEqual({ ok: true });
   });
 
   it("refuses every request when no token is configured", () => {
-    const unconfigured = createSmsmodeAdapter({ tokens: [] });
+    const unconfigured = createSmsmodeAdapter({ tokens: [], messageIdKey: ID_KEY });
     expect(unconfigured.verify(getRequest(REPLY))).toMatchObject({ ok: false, code: "WEBHOOK_NOT_CONFIGURED" });
     expect(unconfigured.verify(postRequest(REST_MO))).toMatchObject({ ok: false, code: "WEBHOOK_NOT_CONFIGURED" });
   });
@@ -109,10 +123,41 @@ describe("the smsmode adapter's verification", () => {
   });
 });
 
-describe("the smsmode HTTP API 1.6 reply callback", () => {
-  const adapter = createSmsmodeAdapter({ tokens: [TOKEN] });
+describe("the smsmode HTTP API reply callback", () => {
+  const adapter = createSmsmodeAdapter({ tokens: [TOKEN], messageIdKey: ID_KEY });
 
-  it("reads the documented parameters into one message, the date as Paris time", () => {
+  it("reads the documented example of 3.4 / 3.5: emetteur is the user, numero our short code", () => {
+    expect(adapter.parse(rawGetRequest(DOCUMENTED_3_4))).toEqual([
+      {
+        providerMessageId: "azertyu123",
+        from: "33601020304",
+        to: "36034",
+        text: "bonjour",
+        // 01/01/2013 12:22:33 in Paris is 11:22:33 UTC (CET, +01:00).
+        receivedAt: new Date("2013-01-01T11:22:33.000Z"),
+      },
+    ]);
+  });
+
+  it("reads the documented example of 2.7 (no responseID) with a derived, stable id", () => {
+    const [first] = adapter.parse(rawGetRequest(DOCUMENTED_2_7));
+    const [again] = adapter.parse(rawGetRequest(DOCUMENTED_2_7));
+    expect(first).toEqual({ providerMessageId: expect.stringMatching(/^derived_[A-Za-z0-9_-]{43}$/), from: "33601020304", to: "36034", text: "bonjour", receivedAt: new Date("2013-01-01T11:22:33.000Z") });
+    expect(again?.providerMessageId).toBe(first?.providerMessageId);
+  });
+
+  it("derives a different id when any field differs, and one that depends on our key (no reversible digest)", () => {
+    const base = { numero: "36034", emetteur: "33601020304", message: "bonjour", date_reception: "01012013-122233", smsID: "abcd1234", refClient: "monclient123" };
+    const id = deriveSmsmodeReplyId(ID_KEY, base);
+    for (const field of Object.keys(base) as (keyof typeof base)[]) {
+      expect(deriveSmsmodeReplyId(ID_KEY, { ...base, [field]: `${base[field]}0` })).not.toBe(id);
+    }
+    expect(deriveSmsmodeReplyId("another-key", base)).not.toBe(id);
+    // Field boundaries are part of the input: moving a character from one field to the next changes the id.
+    expect(deriveSmsmodeReplyId(ID_KEY, { ...base, smsID: "abcd123", refClient: "4monclient123" })).not.toBe(id);
+  });
+
+  it("reads a reply to a long number (numero in bare international digits)", () => {
     expect(adapter.parse(getRequest(REPLY))).toEqual([
       {
         providerMessageId: "vtQvU5gXh0zS",
@@ -123,6 +168,10 @@ describe("the smsmode HTTP API 1.6 reply callback", () => {
         receivedAt: new Date("2031-05-04T10:00:00.000Z"),
       },
     ]);
+  });
+
+  it("keeps a national emetteur as written (the core reads it with the number's country)", () => {
+    expect(adapter.parse(rawGetRequest("numero=36034&message=482913&emetteur=0601020304&responseID=n1"))[0]).toMatchObject({ from: "0601020304", to: "36034" });
   });
 
   it("reads winter dates at +01:00 and both sides of the daylight-saving changes", () => {
@@ -146,7 +195,7 @@ describe("the smsmode HTTP API 1.6 reply callback", () => {
   });
 
   it("decodes `+` and %20 as spaces and UTF-8 escapes as UTF-8", () => {
-    const [message] = adapter.parse(rawGetRequest("numero=33612345678&emetteur=33700000001&responseID=r1&message=Code+482913%20pour%20caf%C3%A9%20%E2%82%AC"));
+    const [message] = adapter.parse(rawGetRequest("numero=36034&emetteur=33612345678&responseID=r1&message=Code+482913%20pour%20caf%C3%A9%20%E2%82%AC"));
     expect(message?.text).toBe("Code 482913 pour café €");
   });
 
@@ -165,8 +214,14 @@ describe("the smsmode HTTP API 1.6 reply callback", () => {
     expect(adapter.parse(getRequest({ ...REPLY, mcc_mnc: "20801", operateur: "Orange" }))).toHaveLength(1);
   });
 
-  it("acknowledges a delivery-report callback of the same API without a message", () => {
-    expect(adapter.parse(rawGetRequest("numero=33612345678&date_reception=04052031-120000&statut=11&smsID=abc&refClient=ref1"))).toEqual([]);
+  it("decodes the documented ISO-8859-15 accents (é è à ç ù €, API 2.7 \"Caractères et encodage\")", () => {
+    // ISO-8859-15: é E9, è E8, à E0, ç E7, ù F9, € A4 — as single bytes, which are not UTF-8.
+    const [message] = adapter.parse(rawGetRequest("numero=36034&emetteur=33601020304&message=r%E9ponse+%E8+%E0+%E7a+o%F9+5%A4+482913"));
+    expect(message?.text).toBe("réponse è à ça où 5€ 482913");
+  });
+
+  it("acknowledges a delivery-report callback of the same API without a message (3.4 §12 example)", () => {
+    expect(adapter.parse(rawGetRequest("numero=336xxyyzzaa&date_reception=2010-03-25+09%3A52%3A17&statut=11&smsID=S7EpYZ5kmS87&refClient=12azer34"))).toEqual([]);
   });
 
   const refused: [string, SmsmodeReply | string][] = [
@@ -174,15 +229,15 @@ describe("the smsmode HTTP API 1.6 reply callback", () => {
     ["an empty numero", { ...REPLY, numero: "" }],
     ["a numero of 65 characters", { ...REPLY, numero: "3".repeat(65) }],
     ["no message", { ...REPLY, message: undefined } as unknown as SmsmodeReply],
-    ["no emetteur (we could not tell which number was texted)", { ...REPLY, emetteur: undefined }],
-    ["no responseID", { ...REPLY, responseID: undefined }],
+    ["no emetteur (we could not tell who replied)", { ...REPLY, emetteur: undefined }],
     ["a responseID of 201 characters", { ...REPLY, responseID: "r".repeat(201) }],
     ["a date_reception in ISO format", { ...REPLY, date_reception: "2031-05-04T12:00:00" }],
     ["a date_reception on February 30th", { ...REPLY, date_reception: "30022031-120000" }],
     ["a date_reception at 24:00", { ...REPLY, date_reception: "04052031-240000" }],
     ["no query at all", ""],
-    ["a repeated numero", "numero=33612345678&numero=33698765432&message=482913&emetteur=33700000001&responseID=r1"],
-    ["a repeated responseID", "numero=33612345678&message=482913&emetteur=33700000001&responseID=r1&responseID=r2"],
+    ["a repeated numero", "numero=36034&numero=36035&message=482913&emetteur=33612345678&responseID=r1"],
+    ["a repeated emetteur", "numero=36034&message=482913&emetteur=33612345678&emetteur=33698765432&responseID=r1"],
+    ["a repeated responseID", "numero=36034&message=482913&emetteur=33612345678&responseID=r1&responseID=r2"],
   ];
   it.each(refused)("refuses %s with WEBHOOK_PAYLOAD_INVALID", (_name, query) => {
     const req = typeof query === "string" ? rawGetRequest(query) : getRequest(query);
@@ -194,9 +249,9 @@ describe("the smsmode HTTP API 1.6 reply callback", () => {
   it("reads random replies field for field (property)", () => {
     const textArb = fc.string({ unit: "grapheme", maxLength: 500 });
     fc.assert(
-      fc.property(fc.stringMatching(/^[1-9]\d{6,14}$/), textArb, fc.string({ minLength: 1, maxLength: 200 }), (numero, message, responseID) => {
-        const [parsed] = adapter.parse(getRequest({ numero, message, emetteur: "33700000001", responseID }));
-        expect(parsed).toEqual({ providerMessageId: responseID, from: numero, to: "33700000001", text: message });
+      fc.property(fc.stringMatching(/^[1-9]\d{6,14}$/), textArb, fc.string({ minLength: 1, maxLength: 200 }), (emetteur, message, responseID) => {
+        const [parsed] = adapter.parse(getRequest({ numero: "36034", message, emetteur, responseID }));
+        expect(parsed).toEqual({ providerMessageId: responseID, from: emetteur, to: "36034", text: message });
       }),
       { seed: FC_SEED, numRuns: 200 },
     );
@@ -204,9 +259,9 @@ describe("the smsmode HTTP API 1.6 reply callback", () => {
 });
 
 describe("the smsmode REST webhook", () => {
-  const adapter = createSmsmodeAdapter({ tokens: [TOKEN] });
+  const adapter = createSmsmodeAdapter({ tokens: [TOKEN], messageIdKey: ID_KEY });
 
-  it("reads an SMS MO into one message: the user in from, our number in recipient.to", () => {
+  it("reads an SMS MO into one message whose placement the core settles (from / recipient.to, either way round)", () => {
     expect(adapter.parse(postRequest(REST_MO))).toEqual([
       {
         providerMessageId: "6335ba5e1bbb1f1ad5d5b5c1",
@@ -214,6 +269,7 @@ describe("the smsmode REST webhook", () => {
         to: "33700000001",
         text: "Acme Bank: 482913 is my code to log in",
         receivedAt: new Date("2031-05-04T09:59:58.000Z"),
+        directionUncertain: true,
       },
     ]);
   });
@@ -221,7 +277,7 @@ describe("the smsmode REST webhook", () => {
   it("accepts a flat `to`, a lower-case direction, no channel and no sentDate", () => {
     const { recipient: _r, channel: _c, sentDate: _s, ...rest } = REST_MO;
     expect(adapter.parse(postRequest({ ...rest, direction: "mo", to: "33700000001" }))).toEqual([
-      { providerMessageId: REST_MO.messageId, from: "33612345678", to: "33700000001", text: REST_MO.body.text },
+      { providerMessageId: REST_MO.messageId, from: "33612345678", to: "33700000001", text: REST_MO.body.text, directionUncertain: true },
     ]);
   });
 
@@ -263,7 +319,7 @@ describe("the smsmode REST webhook", () => {
         fc.date({ min: new Date("2000-01-01"), max: new Date("2099-12-31"), noInvalidDate: true }),
         (messageId, from, text, at) => {
           const payload = smsmodeRestMo({ messageId, from, to: "33700000001", text, receivedAt: at });
-          expect(adapter.parse(postRequest(payload))).toEqual([{ providerMessageId: messageId, from, to: "33700000001", text, receivedAt: at }]);
+          expect(adapter.parse(postRequest(payload))).toEqual([{ providerMessageId: messageId, from, to: "33700000001", text, receivedAt: at, directionUncertain: true }]);
         },
       ),
       { seed: FC_SEED, numRuns: 200 },
@@ -271,7 +327,7 @@ describe("the smsmode REST webhook", () => {
   });
 
   it("the test helper's reply builds what the parser reads (fixture sanity)", () => {
-    const reply = smsmodeReply({ from: "+33612345678", to: "+33700000001", text: "482913", responseID: "r9", receivedAt: NOW });
-    expect(adapter.parse(getRequest(reply))).toEqual([{ providerMessageId: "r9", from: "33612345678", to: "33700000001", text: "482913", receivedAt: NOW }]);
+    const reply = smsmodeReply({ from: "+33612345678", to: "36034", text: "482913", responseID: "r9", receivedAt: NOW });
+    expect(adapter.parse(getRequest(reply))).toEqual([{ providerMessageId: "r9", from: "33612345678", to: "36034", text: "482913", receivedAt: NOW }]);
   });
 });

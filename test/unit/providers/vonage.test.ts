@@ -653,7 +653,18 @@ describe("parsing the Messages API payload", () => {
     expect(adapter().parse(inbound(messagesRequest(status), atSeconds(T)))).toEqual([]);
   });
 
-  it.each(["message_uuid", "from", "to", "text", "message_type"])("an inbound SMS without %s → WEBHOOK_PAYLOAD_INVALID", (name) => {
+  it("an inbound SMS without message_type is read as text (the published Messages API spec 1.4.0 lists none)", () => {
+    const { message_type: _type, ...payload } = fixture;
+    expect(adapter().parse(inbound(messagesRequest(payload), atSeconds(T)))).toEqual([
+      expect.objectContaining({ providerMessageId: fixture.message_uuid, from: "33612345678", to: "447400000123", text: "Acme: 123456" }),
+    ]);
+  });
+
+  it("an inbound SMS of another message_type (an image) is acknowledged without a message", () => {
+    expect(adapter().parse(inbound(messagesRequest({ ...fixture, message_type: "image" }), atSeconds(T)))).toEqual([]);
+  });
+
+  it.each(["message_uuid", "from", "to", "text"])("an inbound SMS without %s → WEBHOOK_PAYLOAD_INVALID", (name) => {
     const payload: Record<string, unknown> = { ...fixture };
     delete payload[name];
     expectPayloadInvalid(() => adapter().parse(inbound(messagesRequest(payload), atSeconds(T))));
