@@ -185,9 +185,11 @@ Options:
 
   "simulate-sms": `Usage: ${RUN} simulate-sms --from <E.164> --to <E.164> --text <text> [--url <base-url>] [--message-id <id>]
 
-Sends a correctly signed generic-provider webhook (Standard Webhooks, GENERIC_WEBHOOK_SECRET or the
-embedded one) to a running service, as if the SMS had arrived, and prints the status and answer.
-Exits with 1 when the service answers with an error.
+Sends a correctly signed generic-provider webhook (Standard Webhooks) to a running service, as if
+the SMS had arrived, and prints the status and answer. It signs with GENERIC_WEBHOOK_SECRET; in
+embedded mode (no DATABASE_URL) without it, with the secret the service generated in DATA_DIR.
+Exits with 1 when the service answers with an error, or accepts the message but verifies nothing
+(the outcome, such as wrong_code or invalid_sender, is explained on stderr).
 
 Options:
   --from <E.164>       the sender (the user's phone)
