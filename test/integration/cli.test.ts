@@ -169,6 +169,17 @@ describe("usage errors", () => {
 });
 
 describe("apps create, list and show", () => {
+  test("an app on a provider without its secret is created, with a warning naming the variable on stderr", async () => {
+    const ran = await cli(["apps", "create", "--name", "Pigeon post", "--number", nextNumber(), "--provider", "telnyx", "--json"]);
+    expect(ran.code).toBe(0);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ app: { name: "Pigeon post" } });
+    expect(ran.stderr).toBe(
+      'Warning: TELNYX_PUBLIC_KEY is not set, but app "Pigeon post" receives SMS through the telnyx provider: every delivery to /v1/inbound/telnyx is refused (403 WEBHOOK_NOT_CONFIGURED) until it is set.\n',
+    );
+    // The generic provider has its secret in this harness: no warning.
+    expect((await cli(["apps", "create", "--name", "Fine", "--number", nextNumber(), "--json"])).stderr).toBe("");
+  });
+
   test("list and show include the lock-out and rate limits (null: the service default) and never a key", async () => {
     const created = await createApp(["--lockout-seconds", "120", "--rate-limit-phone-per-hour", "7", "--locale", "fr-FR"]);
     const app = await show(created.id);
