@@ -102,6 +102,16 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
 
   /** Owner's secret key, or the challenge's poll token; anything else looks exactly like "not found". */
   async function loadAuthorized(id: string, access: ChallengeAccess, allowPollToken: boolean): Promise<ReadChallenge> {
+    // A publishable key alone can never read a challenge. Saying so is decided from the request's
+    // credentials only, before the id is looked at: every id, real, foreign or made up, gets this
+    // same answer, so it tells a stranger nothing about which ids exist (unlike a 403 after the look-up).
+    if (allowPollToken && access.principal?.kind === "publishable" && access.pollToken === undefined) {
+      throw new AppError(
+        "FORBIDDEN",
+        "A publishable key reads a challenge only with its poll token: send the X-Poll-Token header the creation answered, or use the app's secret key",
+        { reason: "POLL_TOKEN_REQUIRED" },
+      );
+    }
     if (!/^chl_[0-9A-Za-z]{22}$/.test(id)) throw notFound();
     const challenge = await challenges.findById(id);
     if (!challenge) throw notFound();

@@ -18,7 +18,7 @@ export const problemSchema = z.strictObject({
   status: z.int().min(400).max(599).meta({ description: "The HTTP status, repeated." }),
   detail: z.string().meta({ description: "What went wrong with this request, for people (do not parse it)." }),
   code: errorCodeSchema,
-  reason: z.string().optional().meta({ description: "Refines some codes (`INVALID_PHONE`, `PHONE_NOT_MOBILE`, `RATE_LIMITED`)." }),
+  reason: z.string().optional().meta({ description: "Refines some codes (`INVALID_PHONE`, `PHONE_NOT_MOBILE`, `RATE_LIMITED`, `FORBIDDEN`)." }),
   errors: z.array(fieldErrorSchema).optional().meta({ description: "One entry per invalid field." }),
   requestId: z.string().optional().meta({ description: "The `X-Request-Id` of this answer, also in the service's logs." }),
 });

@@ -82,6 +82,15 @@ describe("POST /v1/challenges refuses bodies that are not a JSON object", () => 
     const res = await withoutWrites(() => postRaw("", "application/json"));
     expectProblem(res, 400, "VALIDATION_FAILED");
     expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["phone", "purpose"]);
+    // Said as "required", not as the schema's inner words ("Invalid option: expected one of …").
+    expect(res.body.errors).toEqual(expect.arrayContaining([{ field: "phone", message: "required" }, { field: "purpose", message: "required" }]));
+  });
+
+  test("a wrong purpose lists the purposes; a missing one is required", async () => {
+    const wrong = await withoutWrites(() => postRaw(JSON.stringify({ phone: PHONES.fr, purpose: "lunch" }), "application/json"));
+    expect(wrong.body.errors).toEqual([{ field: "purpose", message: expect.stringContaining('"login"') }]);
+    const missing = await withoutWrites(() => postRaw(JSON.stringify({ phone: PHONES.fr }), "application/json"));
+    expect(missing.body.errors).toEqual([{ field: "purpose", message: "required" }]);
   });
 });
 
@@ -516,6 +525,11 @@ describe("challenge ids that do not exist → 404 NOT_FOUND with one and the sam
     await withoutWrites(async () =>
       expectProblem(await h.http().get(`/v1/challenges/${c.id}?waitSeconds=${wait}`).set("X-Poll-Token", c.pollToken), 400, "VALIDATION_FAILED"),
     );
+    const res = await h.http().get(`/v1/challenges/${c.id}?waitSeconds=${wait}`).set("X-Poll-Token", c.pollToken);
+    expect(res.body).toMatchObject({
+      detail: "The waitSeconds parameter must be a whole number of seconds from 0 to 30",
+      errors: [{ field: "waitSeconds", message: "must be a whole number of seconds from 0 to 30" }],
+    });
   });
 });
 
