@@ -460,6 +460,21 @@ export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenAp
   const readAccess = [{ secretKey: [] }, { pollToken: [] }, { publishableKey: [], pollToken: [] }];
   const keyErrors: ErrorCode[] = ["UNAUTHENTICATED", "RATE_LIMITED"];
 
+  /** A document anyone may read (no security), answered 200 with one content type. */
+  const publicDocument = (operationId: string, summary: string, description: string, answer: string, type: string, schema: JsonObject = { type: "string" }) => ({
+    get: {
+      tags: ["Documentation"],
+      operationId,
+      summary,
+      description,
+      security: [],
+      responses: problems(
+        { "200": { description: answer, headers: { "X-Request-Id": ref("headers", "XRequestId") }, content: { [type]: { schema } } } },
+        SERVICE_ERRORS,
+      ),
+    },
+  });
+
   const challengePaths: OpenApiDocument["paths"] = {
     "/v1/challenges": {
       post: {
@@ -633,44 +648,21 @@ export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenAp
         ),
       },
     },
-    "/openapi.json": {
-      get: {
-        tags: ["Documentation"],
-        operationId: "openApiDocument",
-        summary: "This OpenAPI document",
-        description: "The interactive reference at `/docs` reads it.",
-        security: [],
-        responses: problems(
-          {
-            "200": {
-              description: "The OpenAPI 3.1 document.",
-              headers: { "X-Request-Id": ref("headers", "XRequestId") },
-              content: { "application/json": { schema: { type: "object" } } },
-            },
-          },
-          SERVICE_ERRORS,
-        ),
-      },
-    },
-    "/docs/errors": {
-      get: {
-        tags: ["Documentation"],
-        operationId: "errorReference",
-        summary: "The error code reference",
-        description: "`docs/errors.md`: one section per error code, which each problem's `type` links to.",
-        security: [],
-        responses: problems(
-          {
-            "200": {
-              description: "Markdown.",
-              headers: { "X-Request-Id": ref("headers", "XRequestId") },
-              content: { "text/markdown": { schema: { type: "string" } } },
-            },
-          },
-          SERVICE_ERRORS,
-        ),
-      },
-    },
+    "/openapi.json": publicDocument("openApiDocument", "This OpenAPI document", "The interactive reference at `/docs` reads it.", "The OpenAPI 3.1 document.", "application/json", { type: "object" }),
+    "/docs/errors": publicDocument(
+      "errorReference",
+      "The error code reference",
+      "`docs/errors.md` as a web page: one section per error code, whose anchor (`#invalid-phone`) each problem's `type` links to.",
+      "HTML.",
+      "text/html",
+    ),
+    "/docs/errors.md": publicDocument(
+      "errorReferenceMarkdown",
+      "The error code reference, as Markdown",
+      "`docs/errors.md` as it is in the repository.",
+      "Markdown.",
+      "text/markdown",
+    ),
   };
 
   return {

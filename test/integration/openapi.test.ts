@@ -12,6 +12,7 @@ import { problemType } from "../../src/http/problem.js";
 import { buildOpenApiDocument, type JsonObject, type OpenApiDocument } from "../../src/openapi/openapi.js";
 import { DOCS_CSP } from "../../src/openapi/openapi-routes.js";
 import { ERROR_CODES, type ErrorCode } from "../../src/shared/errors.js";
+import { CONTENT_SECURITY_POLICY } from "../../src/web/web.js";
 import { PHONES, startHarness, type Harness } from "../support/harness.js";
 
 // ajv and ajv-formats are CommonJS modules with a `default` export.
@@ -531,6 +532,33 @@ describe("real answers match their documented schemas", () => {
 });
 
 // ---- The reference page ------------------------------------------------------------------------
+
+describe("/docs/errors", () => {
+  test("is an HTML page under the pages' CSP, with a section whose id is the anchor of every problem type", async () => {
+    const page = await h.http().get("/docs/errors");
+    expect(page.status).toBe(200);
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    expect(page.headers["content-security-policy"]).toBe(CONTENT_SECURITY_POLICY);
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
+      const anchor = problemType(code).split("#")[1]!;
+      expect(page.text).toContain(`<h2 id="${anchor}">`);
+    }
+    // A real problem's type leads to a section of this page.
+    const problem = await h.http().get("/v1/challenges/chl_nope").set("X-Poll-Token", "pt_x");
+    const [url, fragment] = (problem.body as { type: string }).type.split("#");
+    expect(url).toBe(`${BASE}/docs/errors`);
+    expect(page.text).toContain(`id="${fragment}"`);
+    for (const asset of [...page.text.matchAll(/\s(?:src|href)="(\/[^"#]*)"/g)].map((m) => m[1]!)) {
+      expect({ asset, status: (await h.http().get(asset)).status }).toEqual({ asset, status: 200 });
+    }
+  });
+
+  test("its Markdown source stays at /docs/errors.md", async () => {
+    const source = await h.http().get("/docs/errors.md");
+    expect(source.headers["content-type"]).toMatch(/^text\/markdown/);
+    expect(source.text).toBe(readFileSync(new URL("../../docs/errors.md", import.meta.url), "utf8"));
+  });
+});
 
 describe("/docs", () => {
   test("serves an HTML page that loads only this service's own assets, under a strict CSP", async () => {
