@@ -181,7 +181,11 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
     const parsed = parsePhone(input.phone, input.country ? { country: input.country } : {});
     if (!parsed.ok) {
       const code = parsed.reason === "not_mobile" ? "PHONE_NOT_MOBILE" : "INVALID_PHONE";
-      throw new AppError(code, parsed.detail, { reason: parsed.reason, errors: [{ field: "phone", message: parsed.detail }] });
+      throw new AppError(code, parsed.detail, {
+        reason: parsed.reason,
+        ...(parsed.lineType ? { lineType: parsed.lineType } : {}),
+        errors: [{ field: "phone", message: parsed.detail }],
+      });
     }
     const phone = parsed.phone;
     if (app.allowedCountries.length > 0 && !(phone.country && app.allowedCountries.includes(phone.country))) {

@@ -728,3 +728,32 @@ describe("property: arbitrary JSON bodies are refused with a 4xx and write nothi
     expect([...seen.keys()]).toEqual(expect.arrayContaining(["400 INVALID_JSON", "400 VALIDATION_FAILED", "422 INVALID_PHONE"]));
   });
 });
+
+describe("problem details follow Accept-Language (en, de, fr)", () => {
+  const FIXED_LINE = "+33 1 42 68 53 00";
+
+  test.each([
+    [undefined, "en", "This is a fixed-line number (FIXED_LINE), which cannot send text messages; use a mobile number."],
+    ["de-DE,de;q=0.9,en;q=0.5", "de", "Das ist eine Festnetznummer, die keine SMS senden kann; bitte eine Mobilfunknummer verwenden."],
+    ["fr", "fr", "C'est un numéro de ligne fixe, qui ne peut pas envoyer de SMS ; utilisez un numéro de mobile."],
+    ["es", "en", "This is a fixed-line number (FIXED_LINE), which cannot send text messages; use a mobile number."],
+  ])("a fixed-line number with Accept-Language %j: detail in %s, the field message the same, code and reason unchanged", async (accept, locale, detail) => {
+    const res = await withoutWrites(() => postJson({ phone: FIXED_LINE, purpose: "login" }, accept ? { "Accept-Language": accept } : {}));
+    expectProblem(res, 422, "PHONE_NOT_MOBILE");
+    expect(res.headers["content-language"]).toBe(locale);
+    expect(res.headers.vary).toMatch(/Accept-Language/);
+    expect(res.body).toMatchObject({ detail, reason: "not_mobile", title: "The phone number cannot send SMS", errors: [{ field: "phone", message: detail }] });
+  });
+
+  test("field messages are translated; the field names stay", async () => {
+    const res = await withoutWrites(() => postJson({ phone: PHONES.fr }, { "Accept-Language": "de" }));
+    expectProblem(res, 400, "VALIDATION_FAILED");
+    expect(res.body).toMatchObject({ detail: "Die Anfrage enthält ungültige oder unbekannte Felder.", errors: [{ field: "purpose", message: "erforderlich" }] });
+  });
+
+  test("errors outside the challenge routes too (an unknown route, in French)", async () => {
+    const res = await h.http().get("/nope").set("Accept-Language", "fr");
+    expectProblem(res, 404, "NOT_FOUND");
+    expect(res.body.detail).toBe("Cette ressource n'existe pas.");
+  });
+});
