@@ -32,6 +32,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Before listening, so that a ready service has said it.
+  for (const entry of await runtime.unconfiguredProviders()) {
+    logger.warn({ provider: entry.provider, variable: entry.variable, apps: entry.apps.length }, describeUnconfigured(entry));
+  }
   const app = runtime.buildHttpApp();
 
   const server: Server = createServer(withStableShapes(app)).listen(config.port, config.host);
@@ -57,9 +61,6 @@ async function main(): Promise<void> {
     } catch (error) {
       logger.warn({ err: error }, "the demo is unavailable");
     }
-  }
-  for (const entry of await runtime.unconfiguredProviders()) {
-    logger.warn({ provider: entry.provider, variable: entry.variable, apps: entry.apps.length }, describeUnconfigured(entry));
   }
   const apps = (await runtime.apps.list()).filter((app) => app.id !== demoAppId);
   if (apps.length === 0) {
