@@ -27,9 +27,9 @@ function policyOptions(forCreate: boolean): string {
   ].join("\n");
 }
 
-const ENVIRONMENT = `Configuration comes from the environment (see README). Without DATABASE_URL the embedded
-database in DATA_DIR (default ./.data) is used; it allows one process at a time, so stop the
-service first. Every command applies pending migrations first.`;
+const ENVIRONMENT = `Configuration comes from the environment (see docs/configuration.md). Without DATABASE_URL the
+embedded database in DATA_DIR (default ./.data) is used; it allows one process at a time, so stop
+the service first. Every command applies pending migrations first.`;
 
 export const HELP: Record<string, string> = {
   "": `reverse-otp command line
@@ -129,8 +129,8 @@ ${policyOptions(false)}
 
 Sets the URL that gets a signed POST for every final status of the app's challenges, with a new
 signing secret (whsec_…), printed once: give it to the receiver. Events still being retried are
-signed with the new secret from now on. The URL must be https and name a public host (see README,
-"Where callbacks may go"), unless CALLBACKS_ALLOW_PRIVATE_NETWORKS=true.
+signed with the new secret from now on. The URL must be https and name a public host (see
+docs/api.md, "Where callbacks may go"), unless CALLBACKS_ALLOW_PRIVATE_NETWORKS=true.
 
 Options:
   --url <https URL>   the new callback URL

@@ -175,7 +175,7 @@ export function createInboundRepository(
      * The common case in one round trip: claim + conditional UPDATE + cleared failures, as one
      * prepared statement (verify-statement.ts). Measured with `npm run bench` (2 cores, PostgreSQL
      * on the same host): the step-by-step transaction cost 8 round trips and most of the webhook's
-     * CPU in Prisma's interactive-transaction and query machinery; see README "Performance".
+     * CPU in Prisma's interactive-transaction and query machinery; see docs/performance.md.
      */
     async verifyInOneStatement(v: OneStatementVerification): Promise<OneStatementResult> {
       let rows: OneStatementRow[];
