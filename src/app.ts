@@ -20,9 +20,15 @@ import type { InboundService } from "./inbound/inbound-service.js";
 import type { LimitsService } from "./limits/limits-service.js";
 import type { Clock } from "./shared/clock.js";
 import { AppError } from "./shared/errors.js";
-import { webAssets } from "./web/web.js";
+import { renderMarkdown } from "./web/markdown.js";
+import { readTemplate, renderTemplate, sendPage, webAssets } from "./web/web.js";
 
 const ERRORS_DOC = readFileSync(fileURLToPath(new URL("../docs/errors.md", import.meta.url)), "utf8");
+/** docs/errors.md as a page, with an anchor per code: the target of every problem's `type`. */
+const ERRORS_PAGE = (() => {
+  const { html, title } = renderMarkdown(ERRORS_DOC);
+  return renderTemplate(readTemplate("reference.html"), { title, sourcePath: "/docs/errors.md" }, { content: html });
+})();
 
 export type AppDeps = {
   logger: Logger;
@@ -91,6 +97,9 @@ export function buildApp(deps: AppDeps): Express {
   });
 
   app.get("/docs/errors", (_req, res) => {
+    sendPage(res, ERRORS_PAGE);
+  });
+  app.get("/docs/errors.md", (_req, res) => {
     res.type("text/markdown; charset=utf-8").send(ERRORS_DOC);
   });
   // GET /openapi.json and the interactive reference at GET /docs (src/openapi/).

@@ -1,6 +1,6 @@
 // Configuration: read from the environment once, validated with zod, frozen, passed down.
-// Nothing else in src/ reads process.env. Every key has a description; the README's configuration
-// table is checked against these descriptions by test/unit/config.test.ts.
+// Nothing else in src/ reads process.env. Every key has a description; the configuration table of
+// docs/configuration.md is checked against these descriptions by test/unit/readme.test.ts.
 import path from "node:path";
 import { z } from "zod";
 import {

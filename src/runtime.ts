@@ -30,6 +30,7 @@ import { createLimitsService } from "./limits/limits-service.js";
 import { createRateLimits } from "./limits/rate-limit-repository.js";
 import { createStatusBus } from "./realtime/status-bus.js";
 import { createProviderRegistry } from "./providers/registry.js";
+import { configuredProviders, unconfiguredProviders } from "./providers/unconfigured.js";
 import { systemClock, type Clock } from "./shared/clock.js";
 import { createHasher, createSealer, hmacSha256Hex } from "./shared/crypto.js";
 
@@ -220,6 +221,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     providers,
     genericWebhookSecrets: opened.genericSecrets ?? [],
     createdSecrets: opened.createdSecrets,
+    /** Providers that the apps' numbers use (all apps, or the given ones) but that have no secret: they refuse every delivery. */
+    unconfiguredProviders: async (of?: Parameters<typeof unconfiguredProviders>[0]) =>
+      unconfiguredProviders(of ?? (await apps.list()), configuredProviders(config.providers, opened.genericSecrets ?? [])),
     /** The migrations this start-up applied (the CLI's `migrate` reports them). */
     appliedMigrations,
     apps,

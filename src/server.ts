@@ -4,6 +4,8 @@ import { ConfigError, loadConfigFromEnv } from "./config.js";
 import { DataDirInUseError } from "./db/embedded.js";
 import { MigrationError } from "./db/migrate.js";
 import { createLogger } from "./http/logger.js";
+import { prettyDestination } from "./http/pretty-log.js";
+import { describeUnconfigured } from "./providers/unconfigured.js";
 import { withStableShapes } from "./http/stable-shapes.js";
 import { providerStartupNotices } from "./providers/registry.js";
 import { createRuntime } from "./runtime.js";
@@ -19,7 +21,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  // People at a terminal read lines; everything else (journald, files, collectors) gets JSON.
+  const logger = createLogger(config.logLevel, process.stdout.isTTY ? prettyDestination(process.stdout) : undefined);
   let runtime;
   try {
     runtime = await createRuntime(config, { logger });
@@ -29,6 +32,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     throw error;
+  }
+  // Before listening, so that a ready service has said it.
+  for (const entry of await runtime.unconfiguredProviders()) {
+    logger.warn({ provider: entry.provider, variable: entry.variable, apps: entry.apps.length }, describeUnconfigured(entry));
   }
   const app = runtime.buildHttpApp();
 
@@ -57,15 +64,17 @@ async function main(): Promise<void> {
       logger.warn({ err: error }, "the demo is unavailable");
     }
   }
-  if (runtime.database.kind === "pglite") {
-    const apps = (await runtime.apps.list()).filter((app) => app.id !== demoAppId);
-    if (apps.length === 0) {
-      logger.info(
-        "No app yet. Embedded mode allows one process per data folder: stop the service (Ctrl-C), run\n" +
-          "  npm run --silent cli -- apps create --name \"My app\" --number +447400000100 --json\n" +
-          "and start it again. The command prints the app's secret and publishable keys (shown once).",
-      );
-    }
+  const apps = (await runtime.apps.list()).filter((app) => app.id !== demoAppId);
+  if (apps.length === 0) {
+    logger.info(
+      runtime.database.kind === "pglite"
+        ? "No app yet. Embedded mode allows one process per data folder: stop the service (Ctrl-C), run\n" +
+            "  npm run --silent cli -- apps create --name \"My app\" --number +447400000100 --json\n" +
+            "and start it again. The command prints the app's secret and publishable keys (shown once)."
+        : "No app yet. Create one (the service may keep running):\n" +
+            "  npm run --silent cli -- apps create --name \"My app\" --number +447400000100 --json\n" +
+            "The command prints the app's secret and publishable keys (shown once).",
+    );
   }
 
   let stopping = false;

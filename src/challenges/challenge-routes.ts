@@ -59,7 +59,7 @@ export function challengeRoutes(deps: {
   router.get("/:id", ...optionalKey, async (req, res) => {
     const id = parseWith(challengeId, req.params.id, "id");
     const waitSeconds =
-      req.query.waitSeconds === undefined ? 0 : parseWith(waitSecondsParam, req.query.waitSeconds, "waitSeconds parameter");
+      req.query.waitSeconds === undefined ? 0 : parseWith(waitSecondsParam, req.query.waitSeconds, "waitSeconds parameter", "waitSeconds");
     if (waitSeconds === 0) {
       res.json(await deps.challenges.get(id, accessOf(req)));
       return;

@@ -65,7 +65,13 @@ export const idempotencyKeyHeader = z
 // Any string: the service answers the same 404 for every id that is not one of ours, whatever its
 // length or shape, so unknown, malformed and foreign ids look alike.
 export const challengeIdParam = z.string();
-export const waitSecondsParam = z.coerce.number().int().min(0).max(30);
+// Said in words a client developer reads (zod's own: "expected number, received NaN").
+const WAIT_SECONDS_MESSAGE = "must be a whole number of seconds from 0 to 30";
+export const waitSecondsParam = z.coerce
+  .number({ error: WAIT_SECONDS_MESSAGE })
+  .int(WAIT_SECONDS_MESSAGE)
+  .min(0, WAIT_SECONDS_MESSAGE)
+  .max(30, WAIT_SECONDS_MESSAGE);
 
 // ---- Answers ---------------------------------------------------------------------------------
 

@@ -112,6 +112,16 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
 
   /** Owner's secret key, or the challenge's poll token; anything else looks exactly like "not found". */
   async function loadAuthorized(id: string, access: ChallengeAccess, allowPollToken: boolean): Promise<ReadChallenge> {
+    // A publishable key alone can never read a challenge. Saying so is decided from the request's
+    // credentials only, before the id is looked at: every id, real, foreign or made up, gets this
+    // same answer, so it tells a stranger nothing about which ids exist (unlike a 403 after the look-up).
+    if (allowPollToken && access.principal?.kind === "publishable" && access.pollToken === undefined) {
+      throw new AppError(
+        "FORBIDDEN",
+        "A publishable key reads a challenge only with its poll token: send the X-Poll-Token header the creation answered, or use the app's secret key",
+        { reason: "POLL_TOKEN_REQUIRED" },
+      );
+    }
     if (!/^chl_[0-9A-Za-z]{22}$/.test(id)) throw notFound();
     const challenge = await challenges.findById(id);
     if (!challenge) throw notFound();
@@ -181,7 +191,11 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
     const parsed = parsePhone(input.phone, input.country ? { country: input.country } : {});
     if (!parsed.ok) {
       const code = parsed.reason === "not_mobile" ? "PHONE_NOT_MOBILE" : "INVALID_PHONE";
-      throw new AppError(code, parsed.detail, { reason: parsed.reason, errors: [{ field: "phone", message: parsed.detail }] });
+      throw new AppError(code, parsed.detail, {
+        reason: parsed.reason,
+        ...(parsed.lineType ? { lineType: parsed.lineType } : {}),
+        errors: [{ field: "phone", message: parsed.detail }],
+      });
     }
     const phone = parsed.phone;
     if (app.allowedCountries.length > 0 && !(phone.country && app.allowedCountries.includes(phone.country))) {

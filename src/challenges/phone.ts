@@ -30,7 +30,7 @@ export type ParsedPhone = {
 
 export type PhoneResult =
   | { ok: true; phone: ParsedPhone }
-  | { ok: false; reason: PhoneRejectionReason; detail: string };
+  | { ok: false; reason: PhoneRejectionReason; detail: string; /** libphonenumber's type of a number that cannot send SMS. */ lineType?: string };
 
 export type SenderResult =
   | { ok: true; e164: string; country: string | undefined }
@@ -165,6 +165,7 @@ export function parsePhone(input: string, options: { country?: string }): PhoneR
     return {
       ok: false,
       reason: "not_mobile",
+      lineType: type,
       detail: `This is a ${TYPE_LABELS[type] ?? "non-mobile"} number (${type}), which cannot send text messages; use a mobile number.`,
     };
   }

@@ -2,7 +2,14 @@
 import type { CreateAppInput, PolicyChanges } from "../apps/app-service.js";
 import type { AppRecord, NumberRecord } from "../apps/app-directory.js";
 import { describeNumber } from "../apps/virtual-number.js";
+import { describeUnconfigured } from "../providers/unconfigured.js";
+import type { Runtime } from "../runtime.js";
 import { intOption, output, parseCommand, UsageError, type CliContext } from "./context.js";
+
+/** Warns on stderr when the app receives through a provider that has no secret (it would refuse every SMS). */
+async function warnUnconfigured(ctx: CliContext, rt: Runtime, app: AppRecord): Promise<void> {
+  for (const entry of await rt.unconfiguredProviders([app])) ctx.stderr(`Warning: ${describeUnconfigured(entry)}.\n`);
+}
 
 /** The policy options shared by `apps create` and `apps set-policy`. */
 const POLICY_OPTIONS = {
@@ -131,7 +138,11 @@ async function create(ctx: CliContext, args: string[]): Promise<void> {
     ...policyFrom(values, command, false),
     lowAssurance: values["low-assurance"] ? true : undefined,
   }) as CreateAppInput;
-  const created = await ctx.withRuntime((rt) => rt.apps.create(input));
+  const created = await ctx.withRuntime(async (rt) => {
+    const result = await rt.apps.create(input);
+    await warnUnconfigured(ctx, rt, result.app);
+    return result;
+  });
   output(
     ctx,
     values.json,
@@ -233,7 +244,11 @@ async function addNumber(ctx: CliContext, args: string[]): Promise<void> {
   if (!values.number) throw new UsageError("apps add-number needs --number <E.164 or short code>", command);
   const number = values.number;
   const options = defined({ country: values.country, channel: values.channel });
-  const app = await ctx.withRuntime((rt) => rt.apps.addNumber(positionals[0]!, number, values.provider, options));
+  const app = await ctx.withRuntime(async (rt) => {
+    const updated = await rt.apps.addNumber(positionals[0]!, number, values.provider, options);
+    await warnUnconfigured(ctx, rt, updated);
+    return updated;
+  });
   output(ctx, values.json, { app: publicApp(app) }, describeApp(app));
 }
 

@@ -39,9 +39,9 @@ function policyOptions(forCreate: boolean): string {
   ].join("\n");
 }
 
-const ENVIRONMENT = `Configuration comes from the environment (see README). Without DATABASE_URL the embedded
-database in DATA_DIR (default ./.data) is used; it allows one process at a time, so stop the
-service first. Every command applies pending migrations first.`;
+const ENVIRONMENT = `Configuration comes from the environment (see docs/configuration.md). Without DATABASE_URL the
+embedded database in DATA_DIR (default ./.data) is used; it allows one process at a time, so stop
+the service first. Every command applies pending migrations first.`;
 
 export const HELP: Record<string, string> = {
   "": `reverse-otp command line
@@ -144,8 +144,8 @@ ${policyOptions(false)}
 
 Sets the URL that gets a signed POST for every final status of the app's challenges, with a new
 signing secret (whsec_…), printed once: give it to the receiver. Events still being retried are
-signed with the new secret from now on. The URL must be https and name a public host (see README,
-"Where callbacks may go"), unless CALLBACKS_ALLOW_PRIVATE_NETWORKS=true.
+signed with the new secret from now on. The URL must be https and name a public host (see
+docs/api.md, "Where callbacks may go"), unless CALLBACKS_ALLOW_PRIVATE_NETWORKS=true.
 
 Options:
   --url <https URL>   the new callback URL
@@ -204,9 +204,11 @@ Options:
 
   "simulate-sms": `Usage: ${RUN} simulate-sms --from <E.164> --to <E.164> --text <text> [--url <base-url>] [--message-id <id>]
 
-Sends a correctly signed generic-provider webhook (Standard Webhooks, GENERIC_WEBHOOK_SECRET or the
-embedded one) to a running service, as if the SMS had arrived, and prints the status and answer.
-Exits with 1 when the service answers with an error.
+Sends a correctly signed generic-provider webhook (Standard Webhooks) to a running service, as if
+the SMS had arrived, and prints the status and answer. It signs with GENERIC_WEBHOOK_SECRET; in
+embedded mode (no DATABASE_URL) without it, with the secret the service generated in DATA_DIR.
+Exits with 1 when the service answers with an error, or accepts the message but verifies nothing
+(the outcome, such as wrong_code or invalid_sender, is explained on stderr).
 
 Options:
   --from <E.164>       the sender (the user's phone)

@@ -11,6 +11,43 @@ import { purgeCommand } from "./purge.js";
 import { simulateSmsCommand } from "./simulate-sms.js";
 
 const RUN = "npm run --silent cli --";
+
+/**
+ * The command-line option behind each field the app service names in its errors, so a refused
+ * command speaks of `--low-assurance`, not of the service's `lowAssurance`.
+ */
+const OPTION_OF_FIELD: Record<string, string> = {
+  name: "--name",
+  number: "--number",
+  provider: "--provider",
+  codeLength: "--code-length",
+  codeAlphabet: "--code-alphabet",
+  codeTtlSeconds: "--ttl-seconds",
+  maxAttempts: "--max-attempts",
+  lowAssurance: "--low-assurance",
+  lockoutSeconds: "--lockout-seconds",
+  allowedCountries: "--allowed-countries",
+  defaultLocale: "--locale",
+  rateLimitPhonePerHour: "--rate-limit-phone-per-hour",
+  rateLimitPublishableKeyPerMinute: "--rate-limit-publishable-key-per-minute",
+  rateLimitSecretKeyPerMinute: "--rate-limit-secret-key-per-minute",
+  callbackUrl: "--callback-url",
+  callbackSecret: "--keep-secret",
+};
+// Only the camel-case names: "number" or "name" in a message are ordinary words.
+const FIELD_WORDS = new RegExp(`\\b(${Object.keys(OPTION_OF_FIELD).filter((f) => /[A-Z]/.test(f)).join("|")})\\b`, "g");
+
+/** A field path of the app service (`numbers[0].provider`) as the option that sets it. */
+export function optionOfField(field: string): string {
+  const base = /^numbers\[\d+\](\.provider)?$/.exec(field);
+  if (base) return base[1] ? "--provider" : "--number";
+  return OPTION_OF_FIELD[field] ?? field;
+}
+
+/** A message with the service's field names (`set lowAssurance`) replaced by options (`set --low-assurance`). */
+export function withOptionNames(message: string): string {
+  return message.replace(FIELD_WORDS, (word) => OPTION_OF_FIELD[word]!);
+}
 const isHelpFlag = (arg: string) => arg === "--help" || arg === "-h";
 
 async function migrateCommand(ctx: CliContext, args: string[]): Promise<void> {
@@ -85,7 +122,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       return 2;
     }
     if (error instanceof AppError) {
-      const fields = error.extra.errors?.map((e) => `\n  - ${e.field}: ${e.message}`).join("") ?? "";
+      const fields = error.extra.errors?.map((e) => `\n  - ${optionOfField(e.field)}: ${withOptionNames(e.message)}`).join("") ?? "";
       ctx.stderr(`Error: ${error.message}${fields}\n`);
       return 1;
     }

@@ -9,6 +9,8 @@
 //                 (wrong codes are not linked to a challenge)
 //   verified      verified_at is set (consumed ones included)
 //   time to verify  verified_at − created_at, percentiles p50/p90/p99 in milliseconds
+//   statuses      each challenge by its status as a read answers it now: a pending one whose
+//                 expiry has passed counts as expired even before the sweep stores it so
 // Inbound outcomes count inbound messages stored in [from, to); app, provider and country
 // (the sender's) filter them directly, purpose through the challenge they matched.
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
@@ -120,6 +122,18 @@ export function createDashboardRepository(prisma: PrismaClient) {
         }))
         .sort((a, b) => b.created - a.created || a.label.localeCompare(b.label));
       return { total, breakdown };
+    },
+
+    /** Challenges created in the window, by their status as of `now` (pending past expiry = expired). */
+    async statuses(window: StatsWindow, now: Date): Promise<{ status: string; count: number }[]> {
+      const rows = await prisma.$queryRaw<{ status: string; count: number }[]>`
+        SELECT CASE WHEN c."status"::text = 'pending' AND c."expires_at" <= ${now}::timestamptz THEN 'expired' ELSE c."status"::text END AS status,
+               count(*)::int AS count
+          FROM "challenges" c JOIN "virtual_numbers" v ON v."id" = c."virtual_number_id"
+         WHERE c."created_at" >= ${window.from}::timestamptz AND c."created_at" < ${window.to}::timestamptz
+               ${challengeFilters(window.filters)}
+         GROUP BY 1`;
+      return rows.map((r) => ({ status: r.status, count: num(r.count) }));
     },
 
     /** Inbound messages stored in the window, counted by outcome. */

@@ -56,6 +56,16 @@ export function fillSeries(rows: SeriesRow[], start: Date, to: Date, bucketSecon
 
 const DIMENSIONS: readonly Dimension[] = ["app", "provider", "country", "purpose"];
 
+/** Every status a challenge can have, so each is counted (zero included). */
+export const CHALLENGE_STATUSES = ["pending", "verified", "expired", "failed", "cancelled"] as const;
+
+/** The counts by status, zeros filled in; an unknown status (a newer schema) is kept as it is. */
+export function countStatuses(rows: { status: string; count: number }[]): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(CHALLENGE_STATUSES.map((s) => [s, 0]));
+  for (const row of rows) counts[row.status] = (counts[row.status] ?? 0) + row.count;
+  return counts;
+}
+
 /** The window of the "numbers no app owns" panel: the last hour, whatever the period asked for. */
 export const UNOWNED_WINDOW_MS = 3600_000;
 
@@ -73,6 +83,7 @@ export function createDashboardService(deps: {
       const window = { from, to, filters };
       // One after the other: embedded PGlite has a single connection anyway, and a pool is shared.
       const funnel = await deps.repository.funnel(window);
+      const statuses = await deps.repository.statuses(window, deps.clock.now());
       const outcomes = await deps.repository.outcomes(window);
       const start = seriesStart(from, bucketSeconds);
       const series = await deps.repository.series(window, start, bucketSeconds);
@@ -92,7 +103,11 @@ export function createDashboardService(deps: {
         from: from.toISOString(),
         to: to.toISOString(),
         filters: Object.fromEntries(Object.entries({ app: query.appId, provider: query.provider, country: query.country, purpose: query.purpose }).filter(([, v]) => v !== undefined)),
+        // smsReceived counts challenges that got at least one SMS; inboundSms counts the messages
+        // themselves (several per challenge, and those that matched no challenge), as `outcomes` does.
         funnel: { created: funnel.total.created, smsReceived: funnel.total.smsReceived, verified: funnel.total.verified },
+        statuses: countStatuses(statuses),
+        inboundSms: outcomes.reduce((sum, o) => sum + o.count, 0),
         timeToVerify: timeToVerify(funnel.total),
         outcomes: outcomes.sort((a, b) => b.count - a.count || a.outcome.localeCompare(b.outcome)),
         breakdown: Object.fromEntries(DIMENSIONS.map((d) => [d, funnel.breakdown.filter((r) => r.dimension === d).map(shape)])) as Record<

@@ -2,7 +2,8 @@
 // page never sees an API key: these routes act for it with the demo app's publishable key, kept
 // on the server (see demo-service.ts).
 import express, { Router } from "express";
-import { getCountries, getCountryCallingCode } from "libphonenumber-js/max";
+import { getCountries, getCountryCallingCode, getExampleNumber } from "libphonenumber-js/max";
+import mobileExamples from "libphonenumber-js/mobile/examples";
 import { z } from "zod";
 import { createChallengeBody } from "../challenges/challenge-routes.js";
 import type { CreateChallengeInput } from "../challenges/challenge-service.js";
@@ -31,28 +32,43 @@ function flatten(value: object, prefix = ""): Record<string, string> {
 const COUNTRIES = getCountries();
 const KNOWN_COUNTRIES = new Set<string>(COUNTRIES);
 
-/** Countries with their calling codes, named and sorted in the page's language. */
-const countryListCache = new Map<Locale, { code: string; label: string }[]>();
-function countryList(language: Locale) {
+type Country = { code: string; name: string; label: string; example: string };
+
+/**
+ * Countries with their calling codes, named and sorted in the page's language, each with an
+ * example mobile number in its national format: the phone hint cites the selected country's, so an
+ * en-US browser that starts on the United States is not told about a UK number.
+ */
+const countryListCache = new Map<Locale, Country[]>();
+function countryList(language: Locale): Country[] {
   let list = countryListCache.get(language);
   if (!list) {
     const names = new Intl.DisplayNames([language], { type: "region", fallback: "code" });
     const collator = new Intl.Collator(language);
-    list = COUNTRIES.map((code) => ({ code, label: `${names.of(code) ?? code} (+${getCountryCallingCode(code)})` })).sort((a, b) =>
-      collator.compare(a.label, b.label),
-    );
+    list = COUNTRIES.map((code) => {
+      const name = names.of(code) ?? code;
+      const example = getExampleNumber(code, mobileExamples)?.formatNational() ?? "";
+      return { code, name, label: `${name} (+${getCountryCallingCode(code)})`, example };
+    }).sort((a, b) => collator.compare(a.label, b.label));
     countryListCache.set(language, list);
   }
   return list;
 }
 
-const option = (value: string, label: string, selected: boolean) =>
-  `<option value="${escapeHtml(value)}"${selected ? " selected" : ""}>${escapeHtml(label)}</option>`;
+/** The phone hint for a country (`{example}` and `{country}` of DemoStrings.phoneHint filled in). */
+export function phoneHintFor(template: string, country: Pick<Country, "name" | "example">): string {
+  return template.replace("{example}", country.example).replace("{country}", country.name);
+}
+
+const option = (value: string, label: string, selected: boolean, data: Record<string, string> = {}) =>
+  `<option value="${escapeHtml(value)}"${Object.entries(data)
+    .map(([k, v]) => ` data-${k}="${escapeHtml(v)}"`)
+    .join("")}${selected ? " selected" : ""}>${escapeHtml(label)}</option>`;
 
 /** The strings demo.js reads (the rest of the wording is in the HTML already). */
 function scriptStrings(s: DemoStrings) {
-  const { submit, creating, status, simulate, simulating, simulated, errorPrefix, networkError } = s;
-  return { submit, creating, status, simulate, simulating, simulated, errorPrefix, networkError };
+  const { submit, creating, status, simulate, simulating, simulated, errorPrefix, networkError, phoneHint } = s;
+  return { submit, creating, status, simulate, simulating, simulated, errorPrefix, networkError, phoneHint };
 }
 
 export function demoRoutes(deps: { demo: DemoService }): Router {
@@ -65,14 +81,14 @@ export function demoRoutes(deps: { demo: DemoService }): Router {
     const language = pickPageLanguage(req.query.lang, acceptLanguage);
     const s = DEMO_STRINGS[language];
     const country = pickDefaultCountry(language, acceptLanguage, (c) => KNOWN_COUNTRIES.has(c));
-    const html = renderTemplate(template, { lang: language, ...flatten(s) }, {
+    const countries = countryList(language);
+    const selected = countries.find((c) => c.code === country) ?? countries[0]!;
+    const html = renderTemplate(template, { lang: language, ...flatten(s), phoneHint: phoneHintFor(s.phoneHint, selected) }, {
       languageLinks: SUPPORTED_LOCALES.map(
         (l) =>
           `<li><a href="/?lang=${l}" lang="${l}" hreflang="${l}"${l === language ? ' aria-current="true"' : ""}>${escapeHtml(LANGUAGE_NAMES[l])}</a></li>`,
       ).join(""),
-      countryOptions: countryList(language)
-        .map((c) => option(c.code, c.label, c.code === country))
-        .join(""),
+      countryOptions: countries.map((c) => option(c.code, c.label, c.code === selected.code, { example: c.example, name: c.name })).join(""),
       purposeOptions: PURPOSES.map((p) => option(p, s.purposes[p], p === "login")).join(""),
       localeOptions: SUPPORTED_LOCALES.map((l) => option(l, LANGUAGE_NAMES[l], l === language)).join(""),
       stringsJson: jsonForHtml(scriptStrings(s)),

@@ -12,6 +12,7 @@ export type DemoStrings = {
   formHeading: string;
   country: string;
   phone: string;
+  /** `{example}`: a mobile number of the selected country in its national format; `{country}`: its name. */
   phoneHint: string;
   purpose: string;
   purposes: Record<Purpose, string>;
@@ -65,7 +66,7 @@ export const DEMO_STRINGS: Record<Locale, DemoStrings> = {
     formHeading: "1. Your phone number",
     country: "Country",
     phone: "Phone number",
-    phoneHint: "The number you will send the SMS from, e.g. 07400 123456 in the UK.",
+    phoneHint: "The number you will send the SMS from, e.g. {example} ({country}).",
     purpose: "What is the code for?",
     purposes: {
       signup: "Sign up",
@@ -104,7 +105,7 @@ export const DEMO_STRINGS: Record<Locale, DemoStrings> = {
     simulate: "Simulate the SMS",
     simulateHint: "No phone at hand? The server sends the SMS webhook, signed as your SMS provider would sign it.",
     simulating: "Sending the SMS…",
-    simulated: "SMS delivered to the webhook.",
+    simulated: "SMS delivered to the webhook; waiting for the verification.",
     startOver: "Start again",
     errorPrefix: "That did not work:",
     networkError: "The server could not be reached.",
@@ -120,7 +121,7 @@ export const DEMO_STRINGS: Record<Locale, DemoStrings> = {
     formHeading: "1. Ihre Telefonnummer",
     country: "Land",
     phone: "Telefonnummer",
-    phoneHint: "Die Nummer, von der Sie die SMS senden, z. B. 0151 23456789 in Deutschland.",
+    phoneHint: "Die Nummer, von der Sie die SMS senden, z. B. {example} ({country}).",
     purpose: "Wofür ist der Code?",
     purposes: {
       signup: "Registrierung",
@@ -159,7 +160,7 @@ export const DEMO_STRINGS: Record<Locale, DemoStrings> = {
     simulate: "SMS simulieren",
     simulateHint: "Kein Telefon zur Hand? Der Server sendet den SMS-Webhook, signiert wie von Ihrem SMS-Anbieter.",
     simulating: "SMS wird gesendet…",
-    simulated: "SMS an den Webhook zugestellt.",
+    simulated: "SMS an den Webhook zugestellt; die Bestätigung folgt.",
     startOver: "Neu beginnen",
     errorPrefix: "Das hat nicht geklappt:",
     networkError: "Der Server ist nicht erreichbar.",
@@ -175,7 +176,7 @@ export const DEMO_STRINGS: Record<Locale, DemoStrings> = {
     formHeading: "1. Votre numéro de téléphone",
     country: "Pays",
     phone: "Numéro de téléphone",
-    phoneHint: "Le numéro depuis lequel vous enverrez le SMS, par exemple 06 12 34 56 78 en France.",
+    phoneHint: "Le numéro depuis lequel vous enverrez le SMS, par exemple {example} ({country}).",
     purpose: "À quoi sert le code\u00a0?",
     purposes: {
       signup: "Inscription",
@@ -214,7 +215,7 @@ export const DEMO_STRINGS: Record<Locale, DemoStrings> = {
     simulate: "Simuler le SMS",
     simulateHint: "Pas de téléphone sous la main\u00a0? Le serveur envoie le webhook du SMS, signé comme le ferait votre fournisseur.",
     simulating: "Envoi du SMS…",
-    simulated: "SMS remis au webhook.",
+    simulated: "SMS remis au webhook ; la vérification suit.",
     startOver: "Recommencer",
     errorPrefix: "Cela n'a pas fonctionné :",
     networkError: "Le serveur est injoignable.",

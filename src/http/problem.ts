@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, Response } from "express";
 import { z } from "zod";
 import { AppError, ERROR_CODES, type ErrorCode, type FieldError } from "../shared/errors.js";
 import type { Logger } from "./logger.js";
+import { localizeProblem, negotiateLocale } from "./problem-i18n.js";
 
 export const errorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
 
@@ -16,9 +17,11 @@ export const problemSchema = z.strictObject({
   type: z.string().meta({ description: "Link to this code's section of the error reference (`/docs/errors#<code>`)." }),
   title: z.string().meta({ description: "Short, stable summary of the code." }),
   status: z.int().min(400).max(599).meta({ description: "The HTTP status, repeated." }),
-  detail: z.string().meta({ description: "What went wrong with this request, for people (do not parse it)." }),
+  detail: z
+    .string()
+    .meta({ description: "What went wrong with this request, for people (do not parse it), in the language of `Accept-Language` (`en`, `de` or `fr`; English otherwise)." }),
   code: errorCodeSchema,
-  reason: z.string().optional().meta({ description: "Refines some codes (`INVALID_PHONE`, `PHONE_NOT_MOBILE`, `RATE_LIMITED`)." }),
+  reason: z.string().optional().meta({ description: "Refines some codes (`INVALID_PHONE`, `PHONE_NOT_MOBILE`, `RATE_LIMITED`, `FORBIDDEN`)." }),
   errors: z.array(fieldErrorSchema).optional().meta({ description: "One entry per invalid field." }),
   requestId: z.string().optional().meta({ description: "The `X-Request-Id` of this answer, also in the service's logs." }),
 });
@@ -46,21 +49,29 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   return isDatabaseUnavailable(e.cause, depth + 1) || isDatabaseUnavailable(e.meta, depth + 1);
 }
 
+/** Sends the problem; `detail` and field messages in the request's Accept-Language (en, de, fr). */
 export function sendProblem(res: Response, error: AppError, requestId: string | undefined, publicBaseUrl: string): void {
   if (error.extra.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(Math.max(1, error.extra.retryAfterSeconds)));
+  const locale = negotiateLocale(res.req?.headers["accept-language"]);
+  const { detail, errors } = localizeProblem(
+    { code: error.code, detail: error.detail ?? error.title, reason: error.extra.reason, lineType: error.extra.lineType, errors: error.extra.errors },
+    locale,
+  );
   res
     .status(error.status)
     .type("application/problem+json")
     .setHeader("Cache-Control", "no-store")
+    .setHeader("Content-Language", locale)
+    .vary("Accept-Language")
     .send(
       JSON.stringify({
         type: problemType(error.code, publicBaseUrl),
         title: error.title,
         status: error.status,
-        detail: error.detail ?? error.title,
+        detail,
         code: error.code,
         ...(error.extra.reason ? { reason: error.extra.reason } : {}),
-        ...(error.extra.errors ? { errors: error.extra.errors } : {}),
+        ...(errors ? { errors } : {}),
         ...(requestId ? { requestId } : {}),
       } satisfies Problem),
     );

@@ -15,15 +15,30 @@ export function requireContentType(...types: string[]): RequestHandler {
   };
 }
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what = "body"): z.output<S> {
-  const result = schema.safeParse(value);
+/**
+ * A missing field says "required", whatever its type: zod's own words for it ("Invalid option:
+ * expected one of …", "expected string, received undefined") describe the schema, not the request.
+ * Messages a schema sets itself take precedence over this map.
+ */
+const requestErrorMap = (issue: { input?: unknown; code: string }) =>
+  issue.input === undefined && (issue.code === "invalid_type" || issue.code === "invalid_value" || issue.code === "invalid_union")
+    ? "required"
+    : undefined;
+
+/**
+ * Parses `value` or throws VALIDATION_FAILED with one field error per issue. `what` names the part
+ * of the request (`body`, `Idempotency-Key header`); `field` names a single value (a query
+ * parameter), whose errors then carry its name.
+ */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what = "body", field?: string): z.output<S> {
+  const result = schema.safeParse(value, { error: requestErrorMap });
   if (!result.success) {
-    throw new AppError("VALIDATION_FAILED", `The ${what} has invalid or unknown fields`, {
-      errors: result.error.issues.slice(0, 20).map((issue) => ({
-        field: issue.path.map(String).join(".") || `(${what})`,
-        message: issue.message,
-      })),
-    });
+    const errors = result.error.issues.slice(0, 20).map((issue) => ({
+      field: issue.path.map(String).join(".") || field || `(${what})`,
+      message: issue.message,
+    }));
+    const detail = field && errors.length === 1 ? `The ${what} ${errors[0]!.message}` : `The ${what} has invalid or unknown fields`;
+    throw new AppError("VALIDATION_FAILED", detail, { errors });
   }
   return result.data;
 }

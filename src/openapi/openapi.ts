@@ -253,8 +253,31 @@ type ProviderDoc = {
 };
 
 const header = (name: string, description: string, required = true) => ({ name, in: "header", required, description, schema: { type: "string" } });
-const formBody = (description: string) => ({ schema: { type: "object", additionalProperties: { type: "string" }, description } });
-const jsonBody = (description: string) => ({ schema: { type: "object", description } });
+// Each body has an example a reader can send (with a valid signature): one inbound SMS as the
+// provider documents it, which the adapter reads (test/integration/openapi.test.ts parses each one).
+const formBody = (description: string, example: Record<string, string>) => ({ schema: { type: "object", additionalProperties: { type: "string" }, description }, example });
+const jsonBody = (description: string, example: JsonObject) => ({ schema: { type: "object", description }, example });
+
+const EXAMPLE_TEXT = "601836 is my Acme code to log in.";
+const EXAMPLE_AT = "2026-11-22T04:00:00.000Z";
+
+/** Requests to POST /v1/challenges that succeed as they are. */
+export const CREATE_CHALLENGE_EXAMPLES = {
+  login: { summary: "Log in, a national number with its country", value: { phone: "06 12 34 56 78", country: "FR", purpose: "login" } },
+  payment: {
+    summary: "Confirm a payment: amount, currency and merchant appear in the SMS",
+    value: { phone: "+447400123456", purpose: "transaction", context: { amount: "49.90", currency: "EUR", merchant: "Shop XY" }, locale: "en" },
+  },
+  signup: { summary: "Sign up, with a description and the SMS in German", value: { phone: "+49 151 23456789", purpose: "signup", context: { description: "Acme account" }, locale: "de" } },
+} as const;
+
+const MESSAGEBIRD_EXAMPLE = {
+  id: "e8077d803532c0b5937c639b60216938",
+  recipient: "447400000100",
+  originator: "33612345678",
+  body: EXAMPLE_TEXT,
+  createdDatetime: "2026-11-22T04:00:00+00:00",
+};
 
 /** What each adapter expects, for people; the routes, methods and answers come from the adapters themselves. */
 const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
@@ -267,14 +290,32 @@ const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
       header("webhook-id", "Id of this delivery (any new id for a retry: deduplication is on `messageId`)."),
       header("webhook-timestamp", "Unix time of the signature, in seconds; at most 5 minutes away from our clock."),
     ],
-    bodies: { "application/json": { schema: ref("schemas", "GenericInboundMessage") } },
+    bodies: {
+      "application/json": {
+        schema: ref("schemas", "GenericInboundMessage"),
+        example: { messageId: "SM123", from: "+33612345678", to: "+447400000100", text: EXAMPLE_TEXT, receivedAt: EXAMPLE_AT },
+      },
+    },
   },
   twilio: {
     title: "Twilio",
     proof: "`X-Twilio-Signature`: HMAC-SHA1 over the URL (from `PUBLIC_BASE_URL`) and the sorted POST parameters (`TWILIO_AUTH_TOKEN`). No timestamp: replays are caught by `MessageSid` deduplication.",
     security: [{ twilioSignature: [] }],
     hasTimestamp: false,
-    bodies: { "application/x-www-form-urlencoded": formBody("Twilio's message parameters: `MessageSid`, `From`, `To`, `Body`, `NumSegments`…") },
+    bodies: {
+      "application/x-www-form-urlencoded": formBody("Twilio's message parameters: `MessageSid`, `From`, `To`, `Body`, `NumSegments`…", {
+        MessageSid: "SM0123456789abcdef0123456789abcdef",
+        SmsSid: "SM0123456789abcdef0123456789abcdef",
+        AccountSid: "AC0123456789abcdef0123456789abcdef",
+        From: "+33612345678",
+        To: "+447400000100",
+        Body: EXAMPLE_TEXT,
+        NumSegments: "1",
+        NumMedia: "0",
+        FromCountry: "FR",
+        ApiVersion: "2010-04-01",
+      }),
+    },
     getQuery: "Twilio's message parameters (`MessageSid`, `From`, `To`, `Body`…), covered by the signature with the URL.",
   },
   vonage: {
@@ -284,8 +325,30 @@ const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
     security: [{ vonageSignedParameters: [] }, { vonageJwt: [] }],
     hasTimestamp: true,
     bodies: {
-      "application/json": jsonBody("SMS API parameters as JSON (`POST-JSON`, with `sig`), or a Messages API inbound message (`message_uuid`, `from`, `to`, `text`, `channel`)."),
-      "application/x-www-form-urlencoded": formBody("SMS API parameters: `msisdn`, `to`, `messageId`, `text`, `type`, `timestamp`, `sig`, `concat-*`…"),
+      "application/json": jsonBody(
+        "SMS API parameters as JSON (`POST-JSON`, with `sig`), or a Messages API inbound message (`message_uuid`, `from`, `to`, `text`, `channel`).",
+        {
+          channel: "sms",
+          message_uuid: "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
+          to: "447400000100",
+          from: "33612345678",
+          timestamp: EXAMPLE_AT,
+          text: EXAMPLE_TEXT,
+          sms: { num_messages: "1" },
+          message_type: "text",
+        },
+      ),
+      "application/x-www-form-urlencoded": formBody("SMS API parameters: `msisdn`, `to`, `messageId`, `text`, `type`, `timestamp`, `sig`, `concat-*`…", {
+        msisdn: "33612345678",
+        to: "447400000100",
+        messageId: "0A0000000123ABCD1",
+        text: EXAMPLE_TEXT,
+        type: "text",
+        "api-key": "abcd1234",
+        "message-timestamp": "2026-11-22 04:00:00",
+        timestamp: "1795320000",
+        sig: "<signature of the other parameters>",
+      }),
     },
     getQuery: "SMS API parameters (`msisdn`, `to`, `messageId`, `text`, `timestamp`, `sig`…): Vonage's default method.",
   },
@@ -296,7 +359,16 @@ const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
     security: [{ plivoSignature: [] }],
     hasTimestamp: false,
     headers: [header("X-Plivo-Signature-V3-Nonce", "The nonce signed with the V3 signature.")],
-    bodies: { "application/x-www-form-urlencoded": formBody("Plivo's message parameters: `MessageUUID`, `From`, `To`, `Text`, `Type`, `Units`…") },
+    bodies: {
+      "application/x-www-form-urlencoded": formBody("Plivo's message parameters: `MessageUUID`, `From`, `To`, `Text`, `Type`, `Units`…", {
+        From: "33612345678",
+        To: "447400000100",
+        Type: "sms",
+        Text: EXAMPLE_TEXT,
+        MessageUUID: "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
+        Units: "1",
+      }),
+    },
     getQuery: "Plivo's message parameters (`MessageUUID`, `From`, `To`, `Text`…).",
   },
   telnyx: {
@@ -305,7 +377,28 @@ const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
     security: [{ telnyxSignature: [] }],
     hasTimestamp: true,
     headers: [header("telnyx-timestamp", "Unix time of the signature, in seconds; at most 5 minutes away from our clock.")],
-    bodies: { "application/json": jsonBody("A Messaging API v2 event; `message.received` carries the SMS in `data.payload`. Other events are acknowledged and ignored.") },
+    bodies: {
+      "application/json": jsonBody("A Messaging API v2 event; `message.received` carries the SMS in `data.payload`. Other events are acknowledged and ignored.", {
+        data: {
+          record_type: "event",
+          id: "b301ed3f-1490-491f-995f-6e64e69674d4",
+          event_type: "message.received",
+          occurred_at: EXAMPLE_AT,
+          payload: {
+            record_type: "message",
+            direction: "inbound",
+            id: "84cca175-9755-4859-b67f-4730d7f58aa3",
+            type: "SMS",
+            from: { phone_number: "+33612345678", carrier: "Orange", line_type: "Wireless" },
+            to: [{ phone_number: "+447400000100", status: "webhook_delivered" }],
+            text: EXAMPLE_TEXT,
+            parts: 1,
+            received_at: EXAMPLE_AT,
+          },
+        },
+        meta: { attempt: 1 },
+      }),
+    },
   },
   bird: {
     title: "Bird (Channels API)",
@@ -324,7 +417,22 @@ const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
         schema: { type: "string", examples: ["+447400000123"] },
       },
     ],
-    bodies: { "application/json": jsonBody("A webhook subscription event; `sms.inbound` carries the message in `payload`. Other events are acknowledged and ignored.") },
+    bodies: {
+      "application/json": jsonBody("A webhook subscription event; `sms.inbound` carries the message in `payload`. Other events are acknowledged and ignored.", {
+        service: "channels",
+        event: "sms.inbound",
+        payload: {
+          id: "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
+          channelId: "614208aa-b153-4d5d-9989-2fddfc0ce4c3",
+          sender: { contact: { id: "32cf5eee-f940-422c-ab8c-5f753aad5efd", identifierKey: "phonenumber", identifierValue: "+33612345678" } },
+          receiver: { connector: { id: "86cc4dc0-3dc0-41b7-ac43-8ec829ead56f" } },
+          body: { type: "text", text: { text: EXAMPLE_TEXT } },
+          status: "delivered",
+          direction: "incoming",
+          createdAt: EXAMPLE_AT,
+        },
+      }),
+    },
   },
   messagebird: {
     title: "MessageBird (legacy numbers)",
@@ -334,8 +442,8 @@ const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
     hasTimestamp: true,
     headers: [header("MessageBird-Request-Timestamp", "Unix time of the `MessageBird-Signature`; not needed with the JWT.", false)],
     bodies: {
-      "application/x-www-form-urlencoded": formBody("`id`, `originator`, `recipient`, `body`, `createdDatetime`."),
-      "application/json": jsonBody("`id`, `originator`, `recipient`, `body`, `createdDatetime`."),
+      "application/x-www-form-urlencoded": formBody("`id`, `originator`, `recipient`, `body`, `createdDatetime`.", MESSAGEBIRD_EXAMPLE),
+      "application/json": jsonBody("`id`, `originator`, `recipient`, `body`, `createdDatetime`.", MESSAGEBIRD_EXAMPLE),
     },
     getQuery: "`id`, `originator`, `recipient`, `body`, `createdDatetime` (Flow Builder's *Forward to URL* with GET).",
   },
@@ -345,7 +453,15 @@ const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
     security: [],
     hasTimestamp: false,
     bodies: {
-      "application/json": jsonBody("REST API webhook: `messageId`, `direction` (`MO`), `from`, `recipient.to`, `body.text`, `sentDate`; whichever of `from` and `recipient.to` is one of your numbers is taken as the recipient."),
+      "application/json": jsonBody("REST API webhook: `messageId`, `direction` (`MO`), `from`, `recipient.to`, `body.text`, `sentDate`; whichever of `from` and `recipient.to` is one of your numbers is taken as the recipient.", {
+        messageId: "6371b6f3b2d1a34f4c2c1a3e",
+        direction: "MO",
+        channel: { type: "SMS" },
+        from: "33612345678",
+        recipient: { to: "447400000100" },
+        body: { text: EXAMPLE_TEXT, encoding: "GSM7", messagePartCount: 1, length: EXAMPLE_TEXT.length },
+        sentDate: EXAMPLE_AT,
+      }),
     },
     getQuery:
       "HTTP API reply callback: `numero` (your number or short code, e.g. `36034`), `emetteur` (the user), `message`, `date_reception`, `smsID`, `refClient`, `responseID` (absent in API 2.7).",
@@ -360,19 +476,47 @@ const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
       header("x-sinch-webhook-signature-nonce", "The nonce signed with `x-sinch-webhook-signature` (signed callbacks only).", false),
       header("x-sinch-webhook-signature-timestamp", "Unix time of the signature, in seconds; up to 24 hours old (Sinch retries for about 23 hours), at most 5 minutes ahead (signed callbacks only).", false),
     ],
-    bodies: { "application/json": jsonBody("An inbound of `type: \"mo_text\"` with `id`, `from`, `to`, `body`, `received_at`; other types are acknowledged and ignored.") },
+    bodies: {
+      "application/json": jsonBody("An inbound of `type: \"mo_text\"` with `id`, `from`, `to`, `body`, `received_at`; other types are acknowledged and ignored.", {
+        type: "mo_text",
+        id: "01FC66621XXXXX119Z8PMV1QPQ",
+        from: "33612345678",
+        to: "447400000100",
+        body: EXAMPLE_TEXT,
+        received_at: EXAMPLE_AT,
+        operator_id: "20801",
+      }),
+    },
   },
   infobip: {
     title: "Infobip",
     proof: "The secret path token (`INFOBIP_WEBHOOK_TOKEN`, at least 128 bits): Infobip signs nothing.",
     security: [],
     hasTimestamp: false,
-    bodies: { "application/json": jsonBody("`{ results: [ { messageId, from, to, text, cleanText, receivedAt, smsCount, … } ], messageCount, pendingMessageCount }`: several messages per request.") },
+    bodies: {
+      "application/json": jsonBody("`{ results: [ { messageId, from, to, text, cleanText, receivedAt, smsCount, … } ], messageCount, pendingMessageCount }`: several messages per request.", {
+        results: [
+          {
+            messageId: "817790313235066447",
+            from: "33612345678",
+            to: "447400000100",
+            text: EXAMPLE_TEXT,
+            cleanText: EXAMPLE_TEXT,
+            keyword: "",
+            receivedAt: "2026-11-22T04:00:00.000+0000",
+            smsCount: 1,
+            price: { pricePerMessage: 0, currency: "EUR" },
+          },
+        ],
+        messageCount: 1,
+        pendingMessageCount: 0,
+      }),
+    },
   },
 };
 
 /** The adapters as the service registers them; names, methods, path tokens and answers do not depend on secrets. */
-function providerAdapters() {
+export function providerAdapters() {
   const none: string[] = [];
   return createProviderRegistry({
     genericWebhookSecrets: none,
@@ -512,6 +656,21 @@ export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenAp
   const readAccess = [{ secretKey: [] }, { pollToken: [] }, { publishableKey: [], pollToken: [] }];
   const keyErrors: ErrorCode[] = ["UNAUTHENTICATED", "RATE_LIMITED"];
 
+  /** A document anyone may read (no security), answered 200 with one content type. */
+  const publicDocument = (operationId: string, summary: string, description: string, answer: string, type: string, schema: JsonObject = { type: "string" }) => ({
+    get: {
+      tags: ["Documentation"],
+      operationId,
+      summary,
+      description,
+      security: [],
+      responses: problems(
+        { "200": { description: answer, headers: { "X-Request-Id": ref("headers", "XRequestId") }, content: { [type]: { schema } } } },
+        SERVICE_ERRORS,
+      ),
+    },
+  });
+
   const challengePaths: OpenApiDocument["paths"] = {
     "/v1/challenges": {
       post: {
@@ -522,7 +681,16 @@ export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenAp
           "Draws a code for the phone and answers what the app shows the user. The same `Idempotency-Key` with the same body answers the same challenge (same id, code and poll token, header `Idempotent-Replayed: true`); with another body, 409.",
         security: [{ secretKey: [] }, { publishableKey: [] }],
         parameters: [ref("parameters", "IdempotencyKey")],
-        requestBody: { required: true, content: { "application/json": { schema: ref("schemas", "CreateChallengeRequest") } } },
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: ref("schemas", "CreateChallengeRequest"),
+              // What "Try it out" sends: each creates a challenge as it is (test/browser/docs.test.ts).
+              examples: CREATE_CHALLENGE_EXAMPLES,
+            },
+          },
+        },
         responses: problems(
           {
             "201": jsonResponse("The new challenge (or, with a replayed `Idempotency-Key`, the same one again).", "CreatedChallenge", {
@@ -685,44 +853,21 @@ export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenAp
         ),
       },
     },
-    "/openapi.json": {
-      get: {
-        tags: ["Documentation"],
-        operationId: "openApiDocument",
-        summary: "This OpenAPI document",
-        description: "The interactive reference at `/docs` reads it.",
-        security: [],
-        responses: problems(
-          {
-            "200": {
-              description: "The OpenAPI 3.1 document.",
-              headers: { "X-Request-Id": ref("headers", "XRequestId") },
-              content: { "application/json": { schema: { type: "object" } } },
-            },
-          },
-          SERVICE_ERRORS,
-        ),
-      },
-    },
-    "/docs/errors": {
-      get: {
-        tags: ["Documentation"],
-        operationId: "errorReference",
-        summary: "The error code reference",
-        description: "`docs/errors.md`: one section per error code, which each problem's `type` links to.",
-        security: [],
-        responses: problems(
-          {
-            "200": {
-              description: "Markdown.",
-              headers: { "X-Request-Id": ref("headers", "XRequestId") },
-              content: { "text/markdown": { schema: { type: "string" } } },
-            },
-          },
-          SERVICE_ERRORS,
-        ),
-      },
-    },
+    "/openapi.json": publicDocument("openApiDocument", "This OpenAPI document", "The interactive reference at `/docs` reads it.", "The OpenAPI 3.1 document.", "application/json", { type: "object" }),
+    "/docs/errors": publicDocument(
+      "errorReference",
+      "The error code reference",
+      "`docs/errors.md` as a web page: one section per error code, whose anchor (`#invalid-phone`) each problem's `type` links to.",
+      "HTML.",
+      "text/html",
+    ),
+    "/docs/errors.md": publicDocument(
+      "errorReferenceMarkdown",
+      "The error code reference, as Markdown",
+      "`docs/errors.md` as it is in the repository.",
+      "Markdown.",
+      "text/markdown",
+    ),
   };
 
   return {

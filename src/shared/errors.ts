@@ -44,7 +44,13 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail?: string,
-    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number; reason?: string } = {},
+    readonly extra: {
+      errors?: FieldError[];
+      retryAfterSeconds?: number;
+      reason?: string;
+      /** Not sent: the line type of a PHONE_NOT_MOBILE number, for the translated detail (src/http/problem-i18n.ts). */
+      lineType?: string;
+    } = {},
   ) {
     super(detail ?? ERROR_CODES[code].title);
     this.name = "AppError";

@@ -106,9 +106,17 @@ suite("the demo page in Chromium", () => {
 
     // The status region is live, so screen readers announce the result.
     await expect(page.locator("#status").getAttribute("aria-live")).resolves.toBe("polite");
-    await page.getByRole("button", { name: "Simulate the SMS" }).click();
+    const simulateButton = page.getByRole("button", { name: "Simulate the SMS" });
+    await simulateButton.click();
     await expectStatus(page, "verified");
     await expect(page.locator("#status").textContent()).resolves.toBe("Verified: the phone number is confirmed.");
+    // Once verified, sending steps back: no QR code, no "Open my messaging app", no simulation;
+    // the button never turned into a status line (its label stayed, the status line beside it spoke).
+    await expect(page.locator("#qr").isVisible()).resolves.toBe(false);
+    await expect(page.getByRole("link", { name: "Open my messaging app" }).isVisible()).resolves.toBe(false);
+    await expect(simulateButton.isVisible()).resolves.toBe(false);
+    await expect(page.locator("#simulate").textContent()).resolves.toBe("Simulate the SMS");
+    await page.locator("#simulate-status", { hasText: "SMS delivered to the webhook; waiting for the verification." }).waitFor({ state: "attached" });
 
     // Stored state: the challenge is verified, as a payment of the Demo app, from a French phone.
     const rows = await h.db.query<{ status: string; purpose: string; phone_country: string; name: string }>(
@@ -153,12 +161,48 @@ suite("the demo page in Chromium", () => {
     }
     await expectStatus(page, "failed");
     await expect(page.locator("#status").textContent()).resolves.toBe("Failed: too many wrong codes were sent.");
-    await expect(page.getByRole("button", { name: "Simulate the SMS" }).isDisabled()).resolves.toBe(true);
+    await expect(page.locator("#send-steps").isHidden()).resolves.toBe(true);
 
     await page.getByRole("button", { name: "Start again" }).click();
     await page.locator("#challenge-form").waitFor({ state: "visible" });
     await expect(page.locator("#result").isHidden()).resolves.toBe(true);
     await expect(page.evaluate(() => (globalThis as unknown as BrowserGlobals).document.activeElement.id)).resolves.toBe("phone");
+    expect(problems).toEqual(NO_PROBLEMS);
+  });
+
+  test.each([
+    ["de", "Meinen Code holen", "Das hat nicht geklappt: Das ist eine Festnetznummer, die keine SMS senden kann; bitte eine Mobilfunknummer verwenden."],
+    ["fr", "Obtenir mon code", "Cela n'a pas fonctionné : C'est un numéro de ligne fixe, qui ne peut pas envoyer de SMS ; utilisez un numéro de mobile."],
+    ["en", "Get my code", "That did not work: This is a fixed-line number (FIXED_LINE), which cannot send text messages; use a mobile number."],
+  ])("in %s, a fixed-line number is refused in the page's language, once, with the phone field marked invalid", async (lang, submitLabel, message) => {
+    const { page, problems } = await open(`/?lang=${lang}`);
+    await page.locator("#country").selectOption("FR");
+    await page.locator("#phone").fill("01 42 68 53 00");
+    await page.getByRole("button", { name: submitLabel }).click();
+    const alert = page.locator("#form-error");
+    await alert.waitFor({ state: "visible" });
+    await expect(alert.textContent()).resolves.toBe(message);
+    await expect(page.locator("#phone").getAttribute("aria-invalid")).resolves.toBe("true");
+    await expect(page.locator("#phone").getAttribute("aria-describedby")).resolves.toBe("phone-hint form-error");
+    await expect(page.evaluate(() => (globalThis as unknown as BrowserGlobals).document.activeElement.id)).resolves.toBe("phone");
+    // Other fields are not marked.
+    await expect(page.locator("[aria-invalid]").count()).resolves.toBe(1);
+    await saveScreenshot(page, `demo-error-${lang}`);
+
+    // A good number clears the mark.
+    await page.locator("#phone").fill("06 12 34 56 11");
+    await page.getByRole("button", { name: submitLabel }).click();
+    await page.locator("#result").waitFor({ state: "visible" });
+    await expect(page.locator("#phone").getAttribute("aria-invalid")).resolves.toBe(null);
+    expect({ ...problems, consoleErrors: problems.consoleErrors.filter((e) => !/status of 422/.test(e)) }).toEqual(NO_PROBLEMS);
+  });
+
+  test("an en-US browser starts on the United States, and the phone hint cites a US number; it follows the country", async () => {
+    const { page, problems } = await open("/", { locale: "en-US" });
+    await expect(page.locator("#country").inputValue()).resolves.toBe("US");
+    await expect(page.locator("#phone-hint").textContent()).resolves.toBe("The number you will send the SMS from, e.g. (201) 555-0123 (United States).");
+    await page.locator("#country").selectOption("GB");
+    await expect(page.locator("#phone-hint").textContent()).resolves.toBe("The number you will send the SMS from, e.g. 07400 123456 (United Kingdom).");
     expect(problems).toEqual(NO_PROBLEMS);
   });
 

@@ -236,8 +236,11 @@ describe("errors", () => {
     for (const id of ["chl_0000000000000000000000", foreign.id, "not an id/../x"]) {
       expect(await rejectionOf(backend.getChallenge(id))).toMatchObject({ status: 404, code: "NOT_FOUND" });
     }
-    // A publishable key without the poll token cannot read a challenge either.
-    expect(await rejectionOf(other.mobile.getChallenge(foreign.id))).toMatchObject({ status: 404, code: "NOT_FOUND" });
+    // A publishable key without the poll token cannot read a challenge either: it is told that it
+    // needs the poll token, for a real id as for a made-up one (the answer says nothing about the id).
+    for (const id of [foreign.id, "chl_0000000000000000000000"]) {
+      expect(await rejectionOf(other.mobile.getChallenge(id))).toMatchObject({ status: 403, code: "FORBIDDEN", reason: "POLL_TOKEN_REQUIRED" });
+    }
   });
 
   test("a fixed-line number is a 422 PHONE_NOT_MOBILE with its reason and the field", async () => {

@@ -369,7 +369,6 @@ describe("object-level authorisation", () => {
         [`${verb} with a wrong poll token`, () => call(c.id).set("X-Poll-Token", randomId("pt", 43))],
         [`${verb} with the poll token of another challenge`, async () => call(c.id).set("X-Poll-Token", (await createChallenge(owner, PHONES.de)).pollToken)],
         [`${verb} with no credentials`, () => call(c.id)],
-        [`${verb} with the owner's publishable key and no poll token`, () => call(c.id).set("Authorization", `Bearer ${owner.pk}`)],
         [`${verb} of an unknown id with the owner's secret key`, () => call(randomId("chl")).set("Authorization", `Bearer ${owner.sk}`)],
         [`${verb} of a malformed id with the owner's secret key`, () => call("chl_nope").set("Authorization", `Bearer ${owner.sk}`)],
       );
@@ -393,6 +392,36 @@ describe("object-level authorisation", () => {
     for (const [label, body] of Object.entries(bodies)) expect({ label, body }).toEqual({ label, body: reference });
 
     expect((await read(c)).status).toBe("pending");
+  });
+
+  test("a publishable key without a poll token is told it needs one, in the same words for its own, foreign and unknown ids", async () => {
+    const owner = await h.createApp();
+    const stranger = await h.createApp();
+    const own = await createChallenge(owner, PHONES.fr);
+    const foreign = await createChallenge(stranger, PHONES.de);
+    const bodies = new Set<string>();
+    for (const id of [own.id, foreign.id, randomId("chl"), "chl_nope"]) {
+      for (const call of [
+        () => h.http().get(`/v1/challenges/${id}`),
+        () => h.http().get(`/v1/challenges/${id}?waitSeconds=1`),
+        () => h.http().get(`/v1/challenges/${id}/events`),
+        () => h.http().post(`/v1/challenges/${id}/cancel`),
+      ]) {
+        const res = await call().set("Authorization", `Bearer ${owner.pk}`);
+        expect(res.status).toBe(403);
+        const { requestId: _requestId, ...rest } = res.body as Record<string, unknown>;
+        bodies.add(JSON.stringify(rest));
+      }
+    }
+    expect(bodies.size).toBe(1);
+    expect(JSON.parse([...bodies][0]!)).toMatchObject({
+      code: "FORBIDDEN",
+      reason: "POLL_TOKEN_REQUIRED",
+      detail: expect.stringContaining("X-Poll-Token"),
+    });
+    expect((await read(own)).status).toBe("pending");
+    // With the poll token it reads.
+    expect((await h.http().get(`/v1/challenges/${own.id}`).set("Authorization", `Bearer ${owner.pk}`).set("X-Poll-Token", own.pollToken)).status).toBe(200);
   });
 
   test("50 random unknown ids all answer 404 with identical bodies", async () => {

@@ -3,7 +3,7 @@
 // Two real processes at the end prove that the entry point wires the same thing.
 import { spawn } from "node:child_process";
 import http from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -154,6 +154,8 @@ describe("usage errors", () => {
     [["purge", "now"], 'Unexpected argument "now" for "purge"', "purge --help"],
     [["migrate", "--force"], 'Unknown option --force for "migrate"', "migrate --help"],
     [["simulate-sms", "--from", "+33612345678"], "simulate-sms needs --from, --to and --text", "simulate-sms --help"],
+    [["simulate-sms", "--from", "0612", "--to", "+447400000100", "--text", "x"], '--from must be an international number in E.164 form, such as +33612345678 (got "0612")', "simulate-sms --help"],
+    [["simulate-sms", "--from", "+33612345678", "--to", "07400 000100", "--text", "x"], "--to must be an international number in E.164 form", "simulate-sms --help"],
   ])("%j: exit 2, one clear message and where to find help, no stack trace, nothing done", async (args, message, help) => {
     const ran = await cli(args);
     expect(ran.code).toBe(2);
@@ -167,6 +169,17 @@ describe("usage errors", () => {
 });
 
 describe("apps create, list and show", () => {
+  test("an app on a provider without its secret is created, with a warning naming the variable on stderr", async () => {
+    const ran = await cli(["apps", "create", "--name", "Pigeon post", "--number", nextNumber(), "--provider", "telnyx", "--json"]);
+    expect(ran.code).toBe(0);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ app: { name: "Pigeon post" } });
+    expect(ran.stderr).toBe(
+      'Warning: TELNYX_PUBLIC_KEY is not set, but app "Pigeon post" receives SMS through the telnyx provider: every delivery to /v1/inbound/telnyx is refused (403 WEBHOOK_NOT_CONFIGURED) until it is set.\n',
+    );
+    // The generic provider has its secret in this harness: no warning.
+    expect((await cli(["apps", "create", "--name", "Fine", "--number", nextNumber(), "--json"])).stderr).toBe("");
+  });
+
   test("list and show include the lock-out and rate limits (null: the service default) and never a key", async () => {
     const created = await createApp(["--lockout-seconds", "120", "--rate-limit-phone-per-hour", "7", "--locale", "fr-FR"]);
     const app = await show(created.id);
@@ -188,7 +201,7 @@ describe("apps create, list and show", () => {
   test("an unknown locale is refused, like any invalid setting, with exit 1 and the field", async () => {
     const ran = await cli(["apps", "create", "--name", "X", "--number", nextNumber(), "--locale", "xx"]);
     expect(ran.code).toBe(1);
-    expect(ran.stderr).toBe("Error: The app settings are not valid\n  - defaultLocale: must be one of en, de, fr\n");
+    expect(ran.stderr).toBe("Error: The app settings are not valid\n  - --locale: must be one of en, de, fr\n");
   });
 });
 
@@ -238,8 +251,8 @@ describe("apps set-policy", () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe("");
     expect(refused.stderr).toMatch(/^Error: The app settings are not valid\n/);
-    expect(refused.stderr).toContain("  - codeLength: ");
-    expect(refused.stderr).toContain("  - codeTtlSeconds: must be an integer from 60 to 600");
+    expect(refused.stderr).toContain("  - --code-length: 4 numeric characters give 13.3 bits, under the 20-bit floor; use a longer code or set --low-assurance\n");
+    expect(refused.stderr).toContain("  - --ttl-seconds: must be an integer from 60 to 600");
     expect(refused.stderr).not.toMatch(STACK_TRACE);
     expect(await show(created.id)).toEqual(before);
 
@@ -304,7 +317,7 @@ describe("apps set-callback", () => {
     const secret = await callbackSecretOf(created.id);
     const ran = await cli(["apps", "set-callback", created.id, "--url", url]);
     expect(ran.code).toBe(1);
-    expect(ran.stderr).toMatch(/^Error: The callback URL is not valid\n  - callbackUrl: /);
+    expect(ran.stderr).toMatch(/^Error: The callback URL is not valid\n  - --callback-url: /);
     expect(ran.stderr).toContain(reason);
     expect((await show(created.id)).callbackUrl).toBe("https://hooks.example.com/before");
     expect(await callbackSecretOf(created.id)).toBe(secret);
@@ -371,8 +384,8 @@ describe("apps add-number and remove-number", () => {
     const other = await createApp();
     const cases: [string[], string][] = [
       [["apps", "add-number", created.id, "--number", other.number], `The number ${other.number} already belongs to an app`],
-      [["apps", "add-number", created.id, "--number", "+44 12ab"], "  - number: not a valid E.164 number"],
-      [["apps", "add-number", created.id, "--number", nextNumber(), "--provider", "carrier-pigeon"], "  - provider: unknown provider; one of: generic"],
+      [["apps", "add-number", created.id, "--number", "+44 12ab"], "  - --number: not a valid E.164 number"],
+      [["apps", "add-number", created.id, "--number", nextNumber(), "--provider", "carrier-pigeon"], "  - --provider: unknown provider; one of: generic"],
       [["apps", "remove-number", created.id, "--number", created.number], `${created.number} is the app's only number; add another one first`],
       [["apps", "remove-number", created.id, "--number", other.number], `The app ${created.id} has no number ${other.number}`],
       [["apps", "add-number", "app_doesnotexist", "--number", nextNumber()], "No app app_doesnotexist"],
@@ -550,6 +563,39 @@ describe("migrate and simulate-sms", () => {
       await new Promise((resolve) => server.close(resolve));
     }
     expect(TEST_GENERIC_SECRET).toBe(h.config.genericWebhookSecrets![0]);
+  });
+
+  test("simulate-sms of a message that verifies nothing prints the outcome, explains it and exits 1", async () => {
+    const server = h.app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const created = await createApp();
+      const ran = await cli(["simulate-sms", "--from", PHONES.de, "--to", created.number, "--text", "hello", "--url", base, "--message-id", "sim-cli-2"]);
+      expect(ran.code).toBe(1);
+      expect(ran.stdout).toBe('200 {"results":[{"messageId":"sim-cli-2","outcome":"no_pending_challenge"}]}\n');
+      expect(ran.stderr).toBe("The service accepted the message but it verified nothing: no_pending_challenge (the sender has no pending challenge at this app)\n");
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  test("with DATABASE_URL, simulate-sms never signs with a secrets.json left in DATA_DIR by an embedded run", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "reverse-otp-cli-"));
+    try {
+      writeFileSync(path.join(dataDir, "secrets.json"), JSON.stringify({ hashKey: "h".repeat(64), genericWebhookSecret: TEST_GENERIC_SECRET }));
+      const postgres = () => loadConfig({ DATABASE_URL: "postgresql://postgres@127.0.0.1:9/none", HASH_KEY: TEST_HASH_KEY, DATA_DIR: dataDir });
+      const ran = await cli(["simulate-sms", "--from", PHONES.de, "--to", "+447400003998", "--text", "x", "--url", "http://127.0.0.1:9"], { config: postgres });
+      expect(ran.code).toBe(2);
+      expect(ran.stderr.split("\n")[0]).toBe("Error: No generic webhook secret: set GENERIC_WEBHOOK_SECRET to the same whsec_… value the service runs with");
+      // Embedded mode (no DATABASE_URL) still finds the secret the service generated there.
+      const embedded = () => loadConfig({ DATA_DIR: dataDir });
+      const reached = await cli(["simulate-sms", "--from", PHONES.de, "--to", "+447400003998", "--text", "x", "--url", "http://127.0.0.1:9"], { config: embedded });
+      expect(reached.stderr).toMatch(/^Error: Could not reach the service/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   test("simulate-sms to a service that is not running says so, with exit 1", async () => {

@@ -189,3 +189,44 @@ describe("the statistics", () => {
     expect(res.status).toBe(400);
   });
 });
+
+describe("every final status", () => {
+  test("is counted: verified, expired (also before the sweep stores it), failed, cancelled and still pending", async () => {
+    const saved = clock.now();
+    try {
+      // Ten days later, in a window of its own: one challenge that ends each way.
+      const t1 = T0 + 10 * 86_400_000;
+      clock.set(new Date(t1));
+      const app = await h.createApp({ name: "Statuses" });
+      const phones = ["+33612340001", "+33612340002", "+33612340003", "+33612340004", "+33612340005"];
+      const created = [];
+      for (const phone of phones.slice(0, 4)) created.push((await h.createChallenge(app.sk, { phone, purpose: "login" })).body as { id: string; smsBody: string; code: string });
+      // verified
+      expect((await h.sendSms({ from: phones[0]!, to: app.number, text: created[0]!.smsBody })).body.results[0].outcome).toBe("verified");
+      // failed: five wrong codes from its phone
+      const wrong = created[1]!.code === "000000" ? "111111" : "000000";
+      for (let i = 0; i < 5; i++) await h.sendSms({ from: phones[1]!, to: app.number, text: wrong });
+      // cancelled
+      expect((await h.http().post(`/v1/challenges/${created[2]!.id}/cancel`).set("Authorization", `Bearer ${app.sk}`)).status).toBe(200);
+      // expired: its lifetime (300 s) passes; no sweep runs here, so its row still says pending
+      clock.set(new Date(t1 + 301_000));
+      // and one created now, still pending
+      await h.createChallenge(app.sk, { phone: phones[4]!, purpose: "login" });
+      const stored = await h.db.query<{ status: string }>(`SELECT status::text FROM challenges WHERE id = $1`, [created[3]!.id]);
+      expect(stored).toEqual([{ status: "pending" }]);
+
+      const res = await stats({ from: new Date(t1 - 60_000).toISOString(), to: new Date(t1 + 3600_000).toISOString(), app: app.appId });
+      expect(res.status).toBe(200);
+      expect(res.body.statuses).toEqual({ verified: 1, expired: 1, failed: 1, cancelled: 1, pending: 1 });
+      expect(res.body.funnel).toEqual({ created: 5, smsReceived: 2, verified: 1 });
+      // The messages themselves: 1 verifying + 5 wrong codes, all counted in the outcomes.
+      expect(res.body.inboundSms).toBe(6);
+      expect(res.body.outcomes).toEqual([
+        { outcome: "wrong_code", count: 5 },
+        { outcome: "verified", count: 1 },
+      ]);
+    } finally {
+      clock.set(saved);
+    }
+  });
+});

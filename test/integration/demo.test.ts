@@ -64,8 +64,10 @@ describe("the demo page", () => {
 
   test("lists every country with its calling code, the one of the visitor's region selected", async () => {
     const res = await h.http().get("/").set("Accept-Language", "fr-CH");
-    expect(res.text).toContain('<option value="CH" selected>Suisse (+41)</option>');
-    expect(res.text).toContain('<option value="FR">France (+33)</option>');
+    expect(res.text).toContain('<option value="CH" data-example="078 123 45 67" data-name="Suisse" selected>Suisse (+41)</option>');
+    expect(res.text).toContain('<option value="FR" data-example="06 12 34 56 78" data-name="France">France (+33)</option>');
+    // The phone hint cites the selected country's example number.
+    expect(res.text).toContain("par exemple 078 123 45 67 (Suisse).");
     expect((res.text.match(/<option value="[A-Z]{2}"/g) ?? []).length).toBeGreaterThan(200);
   });
 });

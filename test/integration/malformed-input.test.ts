@@ -82,6 +82,15 @@ describe("POST /v1/challenges refuses bodies that are not a JSON object", () => 
     const res = await withoutWrites(() => postRaw("", "application/json"));
     expectProblem(res, 400, "VALIDATION_FAILED");
     expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["phone", "purpose"]);
+    // Said as "required", not as the schema's inner words ("Invalid option: expected one of …").
+    expect(res.body.errors).toEqual(expect.arrayContaining([{ field: "phone", message: "required" }, { field: "purpose", message: "required" }]));
+  });
+
+  test("a wrong purpose lists the purposes; a missing one is required", async () => {
+    const wrong = await withoutWrites(() => postRaw(JSON.stringify({ phone: PHONES.fr, purpose: "lunch" }), "application/json"));
+    expect(wrong.body.errors).toEqual([{ field: "purpose", message: expect.stringContaining('"login"') }]);
+    const missing = await withoutWrites(() => postRaw(JSON.stringify({ phone: PHONES.fr }), "application/json"));
+    expect(missing.body.errors).toEqual([{ field: "purpose", message: "required" }]);
   });
 });
 
@@ -516,6 +525,11 @@ describe("challenge ids that do not exist → 404 NOT_FOUND with one and the sam
     await withoutWrites(async () =>
       expectProblem(await h.http().get(`/v1/challenges/${c.id}?waitSeconds=${wait}`).set("X-Poll-Token", c.pollToken), 400, "VALIDATION_FAILED"),
     );
+    const res = await h.http().get(`/v1/challenges/${c.id}?waitSeconds=${wait}`).set("X-Poll-Token", c.pollToken);
+    expect(res.body).toMatchObject({
+      detail: "The waitSeconds parameter must be a whole number of seconds from 0 to 30",
+      errors: [{ field: "waitSeconds", message: "must be a whole number of seconds from 0 to 30" }],
+    });
   });
 });
 
@@ -712,5 +726,34 @@ describe("property: arbitrary JSON bodies are refused with a 4xx and write nothi
     expect(await h.countRows()).toEqual(before);
     // The generator reaches every layer: JSON parsing, the schema, and the phone parser behind it.
     expect([...seen.keys()]).toEqual(expect.arrayContaining(["400 INVALID_JSON", "400 VALIDATION_FAILED", "422 INVALID_PHONE"]));
+  });
+});
+
+describe("problem details follow Accept-Language (en, de, fr)", () => {
+  const FIXED_LINE = "+33 1 42 68 53 00";
+
+  test.each([
+    [undefined, "en", "This is a fixed-line number (FIXED_LINE), which cannot send text messages; use a mobile number."],
+    ["de-DE,de;q=0.9,en;q=0.5", "de", "Das ist eine Festnetznummer, die keine SMS senden kann; bitte eine Mobilfunknummer verwenden."],
+    ["fr", "fr", "C'est un numéro de ligne fixe, qui ne peut pas envoyer de SMS ; utilisez un numéro de mobile."],
+    ["es", "en", "This is a fixed-line number (FIXED_LINE), which cannot send text messages; use a mobile number."],
+  ])("a fixed-line number with Accept-Language %j: detail in %s, the field message the same, code and reason unchanged", async (accept, locale, detail) => {
+    const res = await withoutWrites(() => postJson({ phone: FIXED_LINE, purpose: "login" }, accept ? { "Accept-Language": accept } : {}));
+    expectProblem(res, 422, "PHONE_NOT_MOBILE");
+    expect(res.headers["content-language"]).toBe(locale);
+    expect(res.headers.vary).toMatch(/Accept-Language/);
+    expect(res.body).toMatchObject({ detail, reason: "not_mobile", title: "The phone number cannot send SMS", errors: [{ field: "phone", message: detail }] });
+  });
+
+  test("field messages are translated; the field names stay", async () => {
+    const res = await withoutWrites(() => postJson({ phone: PHONES.fr }, { "Accept-Language": "de" }));
+    expectProblem(res, 400, "VALIDATION_FAILED");
+    expect(res.body).toMatchObject({ detail: "Die Anfrage enthält ungültige oder unbekannte Felder.", errors: [{ field: "purpose", message: "erforderlich" }] });
+  });
+
+  test("errors outside the challenge routes too (an unknown route, in French)", async () => {
+    const res = await h.http().get("/nope").set("Accept-Language", "fr");
+    expectProblem(res, 404, "NOT_FOUND");
+    expect(res.body.detail).toBe("Cette ressource n'existe pas.");
   });
 });

@@ -9,9 +9,10 @@ import addFormatsImport from "ajv-formats";
 import type { Express } from "express";
 import type { Response } from "supertest";
 import { problemType } from "../../src/http/problem.js";
-import { buildOpenApiDocument, type JsonObject, type OpenApiDocument } from "../../src/openapi/openapi.js";
+import { buildOpenApiDocument, providerAdapters, type JsonObject, type OpenApiDocument } from "../../src/openapi/openapi.js";
 import { DOCS_CSP } from "../../src/openapi/openapi-routes.js";
 import { ERROR_CODES, type ErrorCode } from "../../src/shared/errors.js";
+import { CONTENT_SECURITY_POLICY } from "../../src/web/web.js";
 import { PHONES, startHarness, type Harness } from "../support/harness.js";
 
 // ajv and ajv-formats are CommonJS modules with a `default` export.
@@ -192,6 +193,62 @@ describe("the OpenAPI document", () => {
       }
     }
     expect(count).toBeGreaterThan(50);
+  });
+
+  test("every request body has an example, valid against its schema (what Swagger's Try it out sends)", () => {
+    const ajv = compileAgainst(served);
+    let count = 0;
+    for (const { method, path, operation } of documentedOperations(served)) {
+      const content = (operation.requestBody as { content?: Record<string, { example?: unknown; examples?: Record<string, { value: unknown }> }> } | undefined)?.content;
+      for (const [type, media] of Object.entries(content ?? {})) {
+        const examples = [...(media.example !== undefined ? [media.example] : []), ...Object.values(media.examples ?? {}).map((e) => e.value)];
+        expect({ operation: `${method} ${path} ${type}`, examples: examples.length > 0 }).toEqual({ operation: `${method} ${path} ${type}`, examples: true });
+        for (const example of examples) {
+          expectValid(ajv, pointer("paths", path, method, "requestBody", "content", type, "schema"), example);
+          count++;
+        }
+      }
+    }
+    expect(count).toBeGreaterThanOrEqual(15);
+  });
+
+  test("each provider's body example is an inbound SMS its adapter reads", () => {
+    const registry = providerAdapters(); // parsing does not look at the secrets
+    let count = 0;
+    for (const [path, item] of Object.entries(served.paths)) {
+      const name = /^\/v1\/inbound\/([a-z]+)/.exec(path)?.[1];
+      const content = (item.post?.requestBody as { content?: Record<string, { example?: Record<string, unknown> }> } | undefined)?.content;
+      if (!name || !content) continue;
+      for (const [type, media] of Object.entries(content)) {
+        const rawBody = Buffer.from(type === "application/json" ? JSON.stringify(media.example) : new URLSearchParams(media.example as Record<string, string>).toString());
+        const messages = registry.get(name)!.parse({
+          method: "POST",
+          publicUrl: `${BASE}${path.replace("{token}", "t".repeat(32))}${name === "bird" ? "?number=%2B447400000100" : ""}`,
+          // Vonage tells its Messages API (JSON) apart by its Bearer JWT.
+          headers: { "content-type": type, ...(name === "vonage" && type === "application/json" ? { authorization: "Bearer x.y.z" } : {}) },
+          rawBody,
+          receivedAt: new Date("2026-11-22T04:00:00Z"),
+        });
+        expect({ provider: name, type, messages: messages.map((m) => [m.from.replace(/^\+/, ""), m.to.replace(/^\+/, ""), m.text]) }).toEqual({
+          provider: name,
+          type,
+          messages: [["33612345678", "447400000100", "601836 is my Acme code to log in."]],
+        });
+        count++;
+      }
+    }
+    expect(count).toBe(12);
+  });
+
+  test("each example of POST /v1/challenges creates a challenge as it is", async () => {
+    const app = await h.createApp();
+    const content = (served.paths["/v1/challenges"]!.post!.requestBody as { content: Record<string, { examples: Record<string, { value: object }> }> }).content;
+    const examples = Object.entries(content["application/json"]!.examples);
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    for (const [name, { value }] of examples) {
+      const res = await h.http().post("/v1/challenges").set("Authorization", `Bearer ${app.sk}`).send(value);
+      expect({ name, status: res.status, body: res.status === 201 ? "" : res.body }).toEqual({ name, status: 201, body: "" });
+    }
   });
 
   test("/openapi.json serves the document built from the code, as JSON anyone may read", async () => {
@@ -537,6 +594,33 @@ describe("real answers match their documented schemas", () => {
 });
 
 // ---- The reference page ------------------------------------------------------------------------
+
+describe("/docs/errors", () => {
+  test("is an HTML page under the pages' CSP, with a section whose id is the anchor of every problem type", async () => {
+    const page = await h.http().get("/docs/errors");
+    expect(page.status).toBe(200);
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    expect(page.headers["content-security-policy"]).toBe(CONTENT_SECURITY_POLICY);
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
+      const anchor = problemType(code).split("#")[1]!;
+      expect(page.text).toContain(`<h2 id="${anchor}">`);
+    }
+    // A real problem's type leads to a section of this page.
+    const problem = await h.http().get("/v1/challenges/chl_nope").set("X-Poll-Token", "pt_x");
+    const [url, fragment] = (problem.body as { type: string }).type.split("#");
+    expect(url).toBe(`${BASE}/docs/errors`);
+    expect(page.text).toContain(`id="${fragment}"`);
+    for (const asset of [...page.text.matchAll(/\s(?:src|href)="(\/[^"#]*)"/g)].map((m) => m[1]!)) {
+      expect({ asset, status: (await h.http().get(asset)).status }).toEqual({ asset, status: 200 });
+    }
+  });
+
+  test("its Markdown source stays at /docs/errors.md", async () => {
+    const source = await h.http().get("/docs/errors.md");
+    expect(source.headers["content-type"]).toMatch(/^text\/markdown/);
+    expect(source.text).toBe(readFileSync(new URL("../../docs/errors.md", import.meta.url), "utf8"));
+  });
+});
 
 describe("/docs", () => {
   test("serves an HTML page that loads only this service's own assets, under a strict CSP", async () => {

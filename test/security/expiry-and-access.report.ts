@@ -242,7 +242,6 @@ describe("figure 7: ids and object-level authorisation", () => {
     const cross: [string, (c: Created, i: number) => Promise<Response>][] = [
       ["GET with another app's secret key", (c) => fetch(`${server.url}/v1/challenges/${c.id}`, { headers: { authorization: `Bearer ${b.sk}` } })],
       ["GET with the poll token of another app's challenge", (c, i) => fetch(`${server.url}/v1/challenges/${c.id}`, { headers: { "x-poll-token": ofB[i]!.pollToken } })],
-      ["GET with the owner's publishable key and no poll token", (c) => fetch(`${server.url}/v1/challenges/${c.id}`, { headers: { authorization: `Bearer ${a.pk}` } })],
       ["cancel with another app's secret key", (c) => fetch(`${server.url}/v1/challenges/${c.id}/cancel`, { method: "POST", headers: { authorization: `Bearer ${b.sk}` } })],
       ["cancel with another app's poll token", (c, i) => fetch(`${server.url}/v1/challenges/${c.id}/cancel`, { method: "POST", headers: { "x-poll-token": ofB[i]!.pollToken } })],
       ["consume with another app's secret key", (c) => fetch(`${server.url}/v1/challenges/${c.id}/consume`, { method: "POST", headers: { authorization: `Bearer ${b.sk}` } })],
@@ -257,6 +256,13 @@ describe("figure 7: ids and object-level authorisation", () => {
         const text = await res.text();
         if (res.status !== 404 || withoutRequestId(text) !== reference) crossOff.push(`${label}: ${res.status} ${text.slice(0, 120)}`);
       }
+    }
+    // A publishable key without a poll token is told that it needs one, in the same words for A's
+    // real challenges as for random ids: the answer says nothing about the id.
+    const pkOnly = new Set<string>();
+    for (const id of [...ofA.map((c) => c.id), ...ids.slice(0, 50)]) {
+      const res = await fetch(`${server.url}/v1/challenges/${id}`, { headers: { authorization: `Bearer ${a.pk}` } });
+      pkOnly.add(`${res.status} ${withoutRequestId(await res.text())}`);
     }
     // The owner still reads them, unchanged.
     let ownerReads = 0;
@@ -275,12 +281,15 @@ describe("figure 7: ids and object-level authorisation", () => {
       crossAppKinds: cross.map(([label]) => label),
       crossAppNot404: crossOff.length,
       crossAppSamples: crossOff.slice(0, 10),
+      publishableKeyWithoutPollToken: [...pkOnly],
       ownerReadsStillPending: ownerReads,
       ownerChallenges: ofA.length,
     });
     expect(statuses).toEqual({ 404: 10_000 });
     expect(bodies.size).toBe(1);
     expect(crossOff).toEqual([]);
+    expect(pkOnly.size).toBe(1);
+    expect([...pkOnly][0]).toMatch(/^403 .*"code":"FORBIDDEN".*poll token/);
     expect(ownerReads).toBe(ofA.length);
   });
 });

@@ -6,6 +6,27 @@ const $ = (id) => document.getElementById(id);
 
 let token;
 let loading = 0;
+/** The statistics on screen, redrawn at the new width when the window is resized. */
+let shown;
+
+/** Names for people, in the page's words (the API speaks in ids). */
+const PURPOSE_LABELS = {
+  signup: "Sign-up",
+  login: "Log-in",
+  password_reset: "Password reset",
+  profile_change: "Profile change",
+  transaction: "Payment",
+  appointment: "Appointment",
+};
+const OUTCOME_LABELS = {
+  verified: "Verified",
+  wrong_code: "Wrong code",
+  expired: "Too late (expired)",
+  no_pending_challenge: "No pending challenge",
+  unknown_number: "Unknown number",
+  invalid_sender: "Sender cannot send SMS",
+  duplicate: "Duplicate delivery",
+};
 
 function el(tag, attrs = {}, text) {
   const node = document.createElement(tag);
@@ -43,13 +64,17 @@ function chartSvg(width, height, title, description) {
   return svg;
 }
 
-/** Horizontal bars: one row per item, label left, value right. */
-function barChart(title, items) {
-  const width = 420;
-  const row = 34;
-  const labelWidth = 140;
-  const valueWidth = 56;
-  const height = Math.max(1, items.length) * row + 8;
+/**
+ * The width to draw a chart at: its container's, in CSS pixels, so that one SVG unit is one pixel
+ * and the text keeps the size the style sheet gives it on a phone as on a desktop.
+ */
+const chartWidth = (container) => Math.max(260, Math.floor(container.clientWidth || 420));
+
+/** Horizontal bars: one row per item, its label on a line of its own above the bar, the value after it. */
+function barChart(title, items, width) {
+  const row = 44;
+  const valueWidth = 64;
+  const height = Math.max(1, items.length) * row + 4;
   const max = Math.max(1, ...items.map((i) => i.value));
   const svg = chartSvg(width, height, title, items.map((i) => `${i.label}: ${i.value}`).join(", ") || "no data");
   if (items.length === 0) {
@@ -57,13 +82,13 @@ function barChart(title, items) {
     return svg;
   }
   items.forEach((item, index) => {
-    const y = index * row + 4;
-    const barWidth = ((width - labelWidth - valueWidth) * item.value) / max;
+    const y = index * row;
+    const barWidth = ((width - valueWidth) * item.value) / max;
     const g = svgEl("g", { "data-label": item.label, "data-value": item.value });
     g.append(
-      svgEl("text", { x: 0, y: y + row / 2 + 4 }, item.label),
-      svgEl("rect", { x: labelWidth, y: y + 4, width: Math.max(item.value > 0 ? 2 : 0, barWidth), height: row - 10, rx: 3, class: item.cls }),
-      svgEl("text", { x: labelWidth + barWidth + 6, y: y + row / 2 + 4 }, integer.format(item.value)),
+      svgEl("text", { x: 0, y: y + 15, class: "bar-label" }, item.label),
+      svgEl("rect", { x: 0, y: y + 21, width: Math.max(item.value > 0 ? 2 : 0, barWidth), height: 16, rx: 3, class: item.cls }),
+      svgEl("text", { x: barWidth + 6, y: y + 34, class: "bar-value" }, integer.format(item.value)),
     );
     svg.append(g);
   });
@@ -71,8 +96,7 @@ function barChart(title, items) {
 }
 
 /** Vertical bars per time bucket: created and verified side by side. */
-function seriesChart(series) {
-  const width = 720;
+function seriesChart(series, width) {
   const height = 240;
   const left = 44;
   const right = 24;
@@ -97,7 +121,8 @@ function seriesChart(series) {
     svgEl("text", { x: left - 6, y: top + 10, "text-anchor": "end" }, String(max)),
     svgEl("text", { x: left - 6, y: top + plotHeight, "text-anchor": "end" }, "0"),
   );
-  const labelEvery = Math.max(1, Math.ceil(buckets.length / 6));
+  // One time label per ~90 pixels, so that they never run into each other.
+  const labelEvery = Math.max(1, Math.ceil(buckets.length / Math.max(2, Math.floor((width - left - right) / 90))));
   const short = series.bucketSeconds >= 86_400 ? { month: "short", day: "numeric", timeZone: "UTC" } : { hour: "2-digit", minute: "2-digit", timeZone: "UTC", hourCycle: "h23" };
   buckets.forEach((b, i) => {
     const x = left + i * slot;
@@ -112,11 +137,15 @@ function seriesChart(series) {
   return svg;
 }
 
+/**
+ * A breakdown table in a region that scrolls sideways on a narrow screen: focusable (so the
+ * keyboard can scroll it too) and named, with a visible hint while columns are out of sight.
+ */
 function table(caption, rows) {
   const t = el("table");
   t.append(el("caption", {}, caption));
   const head = el("tr");
-  for (const [label, num] of [["", false], ["Created", true], ["SMS received", true], ["Verified", true], ["Conversion", true], ["p50", true], ["p90", true]]) {
+  for (const [label, num] of [["", false], ["Created", true], ["Got an SMS", true], ["Verified", true], ["Conversion", true], ["p50", true], ["p90", true]]) {
     const name = caption.replace(/^By /, "");
     head.append(el("th", { scope: "col", class: num ? "num" : "" }, label || name[0].toUpperCase() + name.slice(1)));
   }
@@ -137,10 +166,54 @@ function table(caption, rows) {
     body.append(tr);
   }
   t.append(body);
-  const wrap = el("div", { class: "table-wrap" });
+  const wrap = el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption });
   wrap.append(t);
-  return wrap;
+  const hint = el("p", { class: "scroll-hint", hidden: "" }, "Scroll sideways for more columns →");
+  const box = el("div", { class: "breakdown" });
+  box.append(hint, wrap);
+  return box;
 }
+
+/** Shows each table's scroll hint while its columns do not all fit. */
+function updateScrollHints() {
+  for (const box of document.querySelectorAll(".breakdown")) {
+    const wrap = box.querySelector(".table-wrap");
+    box.querySelector(".scroll-hint").hidden = wrap.scrollWidth <= wrap.clientWidth + 1;
+  }
+}
+
+function drawCharts(stats) {
+  const f = stats.funnel;
+  const funnel = $("funnel-chart");
+  funnel.replaceChildren(
+    barChart(
+      "Funnel: challenges created, that got an SMS, verified",
+      [
+        { label: "Created", value: f.created, cls: "bar-created" },
+        { label: "Got an SMS", value: f.smsReceived, cls: "bar-received" },
+        { label: "Verified", value: f.verified, cls: "bar-verified" },
+      ],
+      chartWidth(funnel),
+    ),
+  );
+  const outcomes = $("outcomes-chart");
+  outcomes.replaceChildren(
+    barChart(
+      "Inbound SMS by outcome",
+      stats.outcomes.map((o) => ({ label: OUTCOME_LABELS[o.outcome] ?? o.outcome, value: o.count, cls: o.outcome === "verified" ? "bar-outcome-verified" : "bar-outcome" })),
+      chartWidth(outcomes),
+    ),
+  );
+  const series = $("series-chart");
+  series.replaceChildren(seriesChart(stats.series, chartWidth(series)));
+  updateScrollHints();
+}
+
+let resizeTimer;
+window.addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => shown && drawCharts(shown), 150);
+});
 
 function fillSelect(select, values, allLabel) {
   const chosen = select.value;
@@ -153,35 +226,28 @@ function render(stats) {
   const f = stats.funnel;
   $("n-created").textContent = integer.format(f.created);
   $("n-received").textContent = integer.format(f.smsReceived);
-  $("n-verified").textContent = integer.format(f.verified);
   $("n-conversion").textContent = percent(f.verified, f.created);
+  $("n-inbound").textContent = integer.format(stats.inboundSms);
+  for (const [status, count] of Object.entries(stats.statuses)) {
+    const dd = $(`s-${status}`);
+    if (dd) dd.textContent = integer.format(count);
+  }
+  $("outcomes-total").textContent = `(${integer.format(stats.inboundSms)} SMS)`;
   $("n-p50").textContent = duration(stats.timeToVerify.p50Ms);
   $("n-p90").textContent = duration(stats.timeToVerify.p90Ms);
   $("n-p99").textContent = duration(stats.timeToVerify.p99Ms);
   const when = (iso) => new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
   $("period-label").textContent = `${when(stats.from)} to ${when(stats.to)} UTC, in buckets of ${bucketName(stats.series.bucketSeconds)}.`;
 
-  $("funnel-chart").replaceChildren(
-    barChart("Funnel: created, SMS received, verified", [
-      { label: "Created", value: f.created, cls: "bar-created" },
-      { label: "SMS received", value: f.smsReceived, cls: "bar-received" },
-      { label: "Verified", value: f.verified, cls: "bar-verified" },
-    ]),
-  );
-  $("outcomes-chart").replaceChildren(
-    barChart(
-      "Inbound SMS by outcome",
-      stats.outcomes.map((o) => ({ label: o.outcome.replace(/_/g, " "), value: o.count, cls: o.outcome === "verified" ? "bar-outcome-verified" : "bar-outcome" })),
-    ),
-  );
   renderUnowned(stats.unowned);
-  $("series-chart").replaceChildren(seriesChart(stats.series));
   $("breakdowns").replaceChildren(
     table("By app", stats.breakdown.app),
     table("By provider", stats.breakdown.provider),
     table("By country", stats.breakdown.country),
-    table("By purpose", stats.breakdown.purpose),
+    table("By purpose", stats.breakdown.purpose.map((r) => ({ ...r, label: PURPOSE_LABELS[r.key] ?? r.label }))),
   );
+  shown = stats;
+  drawCharts(stats);
   fillSelect($("app"), stats.dimensions.apps.map((a) => ({ value: a.id, label: a.name })), "All apps");
   fillSelect($("provider"), stats.dimensions.providers.map((p) => ({ value: p, label: p })), "All providers");
 }

@@ -20,6 +20,28 @@ const result = $("result");
 const statusEl = $("status");
 const simulate = $("simulate");
 const resultError = $("result-error");
+const simulateStatus = $("simulate-status");
+const country = $("country");
+const phoneHint = $("phone-hint");
+
+/** The form control of each field a problem can name. */
+const FIELD_CONTROLS = {
+  phone: "phone",
+  country: "country",
+  purpose: "purpose",
+  locale: "locale",
+  "context.amount": "amount",
+  "context.currency": "currency",
+  "context.merchant": "merchant",
+};
+
+/** The hint cites an example number of the selected country, in its national format. */
+function showPhoneHint() {
+  const selected = country.selectedOptions[0];
+  if (!selected?.dataset.example) return;
+  phoneHint.textContent = strings.phoneHint.replace("{example}", selected.dataset.example).replace("{country}", selected.dataset.name);
+}
+country.addEventListener("change", showPhoneHint);
 
 /** The challenge on screen: { id, pollToken, simulationTicket }, and the stream's AbortController. */
 let current;
@@ -40,9 +62,32 @@ function smsLinkFor(uris) {
   return isIos ? uris.ios : uris.android;
 }
 
-function problemText(problem) {
-  const fields = Array.isArray(problem.errors) ? problem.errors.map((e) => `${e.field}: ${e.message}`) : [];
-  return [problem.detail || problem.title || "", ...fields].filter(Boolean).join(" — ");
+/**
+ * An Error for a problem answer. The service words `detail` in the page's language
+ * (Accept-Language), so it is shown once, as it is; the fields it names are marked on the form.
+ */
+function problemError(problem, status) {
+  const error = new Error(problem.detail || problem.title || `HTTP ${status}`);
+  error.status = status;
+  error.fields = Array.isArray(problem.errors) ? problem.errors.map((e) => e.field) : [];
+  return error;
+}
+
+/** Marks the controls of the named fields invalid (aria-invalid, described by the error); clears the rest. */
+function markInvalid(fields) {
+  for (const id of Object.values(FIELD_CONTROLS)) {
+    const control = $(id);
+    control.removeAttribute("aria-invalid");
+    const described = (control.getAttribute("aria-describedby") || "").split(" ").filter((d) => d && d !== "form-error");
+    if (described.length > 0) control.setAttribute("aria-describedby", described.join(" "));
+    else control.removeAttribute("aria-describedby");
+  }
+  const controls = fields.map((f) => FIELD_CONTROLS[f]).filter(Boolean).map((id) => $(id));
+  for (const control of controls) {
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby", [control.getAttribute("aria-describedby"), "form-error"].filter(Boolean).join(" "));
+  }
+  return controls[0];
 }
 
 async function postJson(url, body, headers = {}) {
@@ -50,7 +95,7 @@ async function postJson(url, body, headers = {}) {
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json", ...headers },
+      headers: { "Content-Type": "application/json", Accept: "application/json", "Accept-Language": document.documentElement.lang, ...headers },
       body: JSON.stringify(body),
       cache: "no-store",
     });
@@ -58,7 +103,7 @@ async function postJson(url, body, headers = {}) {
     throw new Error(strings.networkError);
   }
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(problemText(data) || `HTTP ${response.status}`);
+  if (!response.ok) throw problemError(data, response.status);
   return data;
 }
 
@@ -70,21 +115,21 @@ function showError(el, message) {
 function setStatus(status) {
   statusEl.dataset.status = status;
   statusEl.textContent = strings.status[status] ?? status;
-  if (FINAL.has(status)) simulate.disabled = true;
+  // Once final, sending an SMS is over: the QR code, the sms: button and the simulation step back
+  // and the status is what the page is about.
+  $("send-steps").hidden = FINAL.has(status);
+  result.dataset.final = FINAL.has(status) ? status : "";
 }
 
 /** Reads one SSE stream, calling onView for each `status` event; resolves when the stream ends. */
 async function readStatusStream(id, pollToken, signal, onView) {
   const response = await fetch(`/v1/challenges/${encodeURIComponent(id)}/events`, {
-    headers: { "X-Poll-Token": pollToken, Accept: "text/event-stream" },
+    headers: { "X-Poll-Token": pollToken, Accept: "text/event-stream", "Accept-Language": document.documentElement.lang },
     cache: "no-store",
     signal,
   });
   if (!response.ok) {
-    const problem = await response.json().catch(() => ({}));
-    const error = new Error(problemText(problem) || `HTTP ${response.status}`);
-    error.status = response.status;
-    throw error;
+    throw problemError(await response.json().catch(() => ({})), response.status);
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
@@ -146,8 +191,7 @@ function showChallenge(challenge) {
   // The server drew the QR code as SVG; shown as an image, never inserted as markup.
   $("qr").src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(challenge.qrCodeSvg)}`;
   resultError.hidden = true;
-  simulate.disabled = false;
-  simulate.textContent = strings.simulate;
+  simulateStatus.textContent = "";
   setStatus("pending");
   statusEl.textContent = strings.status.connecting;
   result.hidden = false;
@@ -159,6 +203,7 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!form.reportValidity()) return;
   formError.hidden = true;
+  markInvalid([]);
   submit.disabled = true;
   submit.textContent = strings.creating;
   const body = {
@@ -177,24 +222,27 @@ form.addEventListener("submit", async (event) => {
     void watch(current, current.controller);
   } catch (error) {
     showError(formError, error.message);
-    $("phone").focus();
+    (markInvalid(error.fields ?? []) ?? $("phone")).focus();
   } finally {
     submit.disabled = false;
     submit.textContent = strings.submit;
   }
 });
 
+// The button keeps its label; what happens is said in the status line beside it.
 simulate.addEventListener("click", async () => {
-  if (!current) return;
-  simulate.disabled = true;
-  simulate.textContent = strings.simulating;
+  if (!current || simulate.getAttribute("aria-disabled") === "true") return;
+  simulate.setAttribute("aria-disabled", "true");
+  resultError.hidden = true;
+  simulateStatus.textContent = strings.simulating;
   try {
     await postJson("/demo/simulate-sms", { id: current.id, ticket: current.simulationTicket }, { "X-Poll-Token": current.pollToken });
-    simulate.textContent = strings.simulated;
+    simulateStatus.textContent = strings.simulated;
   } catch (error) {
-    simulate.disabled = false;
-    simulate.textContent = strings.simulate;
+    simulateStatus.textContent = "";
     showError(resultError, error.message);
+  } finally {
+    simulate.removeAttribute("aria-disabled");
   }
 });
 

@@ -115,7 +115,7 @@ describe("parsePhone", () => {
       ["+49 700 12345678", "PERSONAL_NUMBER"],
     ])("%j is not_mobile (%s)", (input, type) => {
       const result = parsePhone(input, { country: "FR" });
-      expect(result).toEqual({ ok: false, reason: "not_mobile", detail: expect.stringContaining(type) });
+      expect(result).toEqual({ ok: false, reason: "not_mobile", lineType: type, detail: expect.stringContaining(type) });
     });
   });
 
