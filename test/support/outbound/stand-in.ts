@@ -36,6 +36,11 @@ export async function startStandIn(defaultAnswer: ScriptedAnswer = { status: 200
     /** Queues answers for the next requests (then the default answer). */
     answer: (...answers: ScriptedAnswer[]) => script.push(...answers),
     last: () => requests.at(-1)!,
+    /** Forgets recorded requests and queued answers. */
+    reset: () => {
+      requests.length = 0;
+      script.length = 0;
+    },
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
