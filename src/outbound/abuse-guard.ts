@@ -8,7 +8,7 @@ import type { Hasher } from "../shared/crypto.js";
 import { AppError } from "../shared/errors.js";
 import { checkSmsDestination, decideCaps, decideConversion } from "./abuse-rules.js";
 import type { OutboundMetrics } from "./outbound-metrics.js";
-import { numberPrefix } from "./outbox.js";
+import { emailDigest, numberPrefix } from "./outbox.js";
 import type { OutboxRepository } from "./outbox-repository.js";
 
 export type SendCheck =
@@ -20,11 +20,13 @@ export type SendCheck =
       /** Countries this app may send codes to (`--outbound-countries`; default: its numbers' countries). */
       allowedCountries: readonly string[];
     }
-  | { channel: "email"; appId: string; email: string; emailDigest: string };
+  | { channel: "email"; appId: string; email: string };
 
 export type AbuseGuardDeps = {
   repository: Pick<OutboxRepository, "countForCaps" | "conversionLastHour">;
   hasher: Pick<Hasher, "phoneAll">;
+  /** The key of e-mail address digests (the primary HASH_KEY), as the outbox stores them. */
+  hashKey: string;
   caps: OutboundCaps;
   clock: Clock;
   logger: Logger;
@@ -49,7 +51,7 @@ export function createAbuseGuard(deps: AbuseGuardDeps) {
       }
       const counts = await deps.repository.countForCaps({
         appId: request.appId,
-        recipientHashes: request.channel === "sms" ? deps.hasher.phoneAll(request.phone.e164) : [request.emailDigest],
+        recipientHashes: request.channel === "sms" ? deps.hasher.phoneAll(request.phone.e164) : [emailDigest(deps.hashKey, request.email)],
         prefix: request.channel === "sms" ? numberPrefix(request.phone.e164) : null,
         now,
       });

@@ -25,7 +25,7 @@ export function checkSmsDestination(phone: { type: string | undefined; country: 
   return { ok: true };
 }
 
-export type CapDecision = { ok: true } | { ok: false; cap: "phone" | "prefix" | "app"; limit: number; retryAfterSeconds: number };
+export type CapDecision = { ok: true } | { ok: false; cap: "recipient" | "prefix" | "app"; limit: number; retryAfterSeconds: number };
 
 /**
  * The caps, checked before a code is enqueued: counts are of messages already enqueued in each
@@ -33,7 +33,7 @@ export type CapDecision = { ok: true } | { ok: false; cap: "phone" | "prefix" | 
  * first. Retry-After is the window's length: an upper bound (the oldest message may leave sooner).
  */
 export function decideCaps(counts: OutboxCounts, caps: Pick<OutboundCaps, "phonePerHour" | "prefixPerHour" | "appPerDay">): CapDecision {
-  if (counts.phoneLastHour >= caps.phonePerHour) return { ok: false, cap: "phone", limit: caps.phonePerHour, retryAfterSeconds: 3600 };
+  if (counts.phoneLastHour >= caps.phonePerHour) return { ok: false, cap: "recipient", limit: caps.phonePerHour, retryAfterSeconds: 3600 };
   if (counts.prefixLastHour >= caps.prefixPerHour) return { ok: false, cap: "prefix", limit: caps.prefixPerHour, retryAfterSeconds: 3600 };
   if (counts.appLastDay >= caps.appPerDay) return { ok: false, cap: "app", limit: caps.appPerDay, retryAfterSeconds: 86_400 };
   return { ok: true };

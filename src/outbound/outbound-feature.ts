@@ -68,7 +68,7 @@ export function createOutboundFeature(deps: OutboundFeatureDeps) {
     listen: (wake) => deps.database.listen(OUTBOUND_CHANNEL_NAME, wake, wake),
   });
   const deliveryReports = createDeliveryReportService({ providers: deps.providers, repository, logger, metrics });
-  const guard = createAbuseGuard({ repository, hasher: deps.hasher, caps: o.caps, clock, logger, metrics });
+  const guard = createAbuseGuard({ repository, hasher: deps.hasher, hashKey: deps.hashKeys[0]!, caps: o.caps, clock, logger, metrics });
   return {
     outbox,
     repository,
