@@ -259,6 +259,10 @@ export const CONFIG_KEYS = {
     description: "codes sent per hour to one number prefix (country code and the next 3 digits), all apps (default 50)",
     schema: positiveInt(1, 1_000_000).default(50),
   },
+  OUTBOUND_CAP_COUNTRY_PER_HOUR: {
+    description: "codes sent per hour to the numbers of one country, all apps (default 500)",
+    schema: positiveInt(1, 100_000_000).default(500),
+  },
   OUTBOUND_CAP_APP_PER_DAY: { description: "codes one app may send per day, SMS and e-mail (default 1000)", schema: positiveInt(1, 100_000_000).default(1000) },
   OUTBOUND_MIN_CONVERSION_PERCENT: {
     description:
@@ -329,6 +333,7 @@ export type OutboundSettings = Readonly<{
 export type OutboundCaps = {
   phonePerHour: number;
   prefixPerHour: number;
+  countryPerHour: number;
   appPerDay: number;
   /** 0–100; 0 turns the conversion switch off. */
   minConversionPercent: number;
@@ -450,6 +455,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       caps: Object.freeze({
         phonePerHour: raw.OUTBOUND_CAP_PHONE_PER_HOUR,
         prefixPerHour: raw.OUTBOUND_CAP_PREFIX_PER_HOUR,
+        countryPerHour: raw.OUTBOUND_CAP_COUNTRY_PER_HOUR,
         appPerDay: raw.OUTBOUND_CAP_APP_PER_DAY,
         minConversionPercent: raw.OUTBOUND_MIN_CONVERSION_PERCENT,
         conversionMinSent: raw.OUTBOUND_CONVERSION_MIN_SENT,

@@ -45,6 +45,25 @@ async function main(): Promise<void> {
     { mode: runtime.database.kind === "pglite" ? `embedded (${config.dataDir})` : "postgresql", port, publicBaseUrl: config.publicBaseUrl },
     `reverse-otp listening on http://${config.host}:${port}`,
   );
+  // Signals are handled from the moment the server listens: background start-up (LISTEN on a busy
+  // embedded database, the demo app) can take a while, and a SIGTERM then must still stop cleanly.
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: finishing in-flight requests");
+    runtime.beginShutdown();
+    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    force.unref();
+    server.close(async () => {
+      await runtime.close();
+      logger.info("stopped");
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
   await runtime.startBackground();
   let demoAppId: string | undefined;
   if (runtime.demo) {
@@ -66,23 +85,6 @@ async function main(): Promise<void> {
     }
   }
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down: finishing in-flight requests");
-    runtime.beginShutdown();
-    const force = setTimeout(() => server.closeAllConnections(), 10_000);
-    force.unref();
-    server.close(async () => {
-      await runtime.close();
-      logger.info("stopped");
-      process.exit(0);
-    });
-    server.closeIdleConnections();
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
 }
 
 main().catch((error: unknown) => {

@@ -45,7 +45,7 @@ export function createAbuseGuard(deps: AbuseGuardDeps) {
       if (request.channel === "sms") {
         const destination = checkSmsDestination(request.phone, request.allowedCountries);
         if (!destination.ok) {
-          trip(destination.rule, request.appId, { country: request.phone.country });
+          trip(destination.rule === "country" ? "country_not_allowed" : "number_type", request.appId, { country: request.phone.country });
           throw new AppError(destination.rule === "number_type" ? "PHONE_NOT_MOBILE" : "COUNTRY_NOT_ALLOWED", destination.reason, { reason: destination.rule });
         }
       }
@@ -53,6 +53,7 @@ export function createAbuseGuard(deps: AbuseGuardDeps) {
         appId: request.appId,
         recipientHashes: request.channel === "sms" ? deps.hasher.phoneAll(request.phone.e164) : [emailDigest(deps.hashKey, request.email)],
         prefix: request.channel === "sms" ? numberPrefix(request.phone.e164) : null,
+        country: request.channel === "sms" ? (request.phone.country ?? null) : null,
         now,
       });
       const cap = decideCaps(counts, deps.caps);

@@ -25,16 +25,17 @@ export function checkSmsDestination(phone: { type: string | undefined; country: 
   return { ok: true };
 }
 
-export type CapDecision = { ok: true } | { ok: false; cap: "recipient" | "prefix" | "app"; limit: number; retryAfterSeconds: number };
+export type CapDecision = { ok: true } | { ok: false; cap: "recipient" | "prefix" | "country" | "app"; limit: number; retryAfterSeconds: number };
 
 /**
  * The caps, checked before a code is enqueued: counts are of messages already enqueued in each
  * window (this one not included), so a cap of N lets N through. The order names the narrowest cap
  * first. Retry-After is the window's length: an upper bound (the oldest message may leave sooner).
  */
-export function decideCaps(counts: OutboxCounts, caps: Pick<OutboundCaps, "phonePerHour" | "prefixPerHour" | "appPerDay">): CapDecision {
+export function decideCaps(counts: OutboxCounts, caps: Pick<OutboundCaps, "phonePerHour" | "prefixPerHour" | "countryPerHour" | "appPerDay">): CapDecision {
   if (counts.phoneLastHour >= caps.phonePerHour) return { ok: false, cap: "recipient", limit: caps.phonePerHour, retryAfterSeconds: 3600 };
   if (counts.prefixLastHour >= caps.prefixPerHour) return { ok: false, cap: "prefix", limit: caps.prefixPerHour, retryAfterSeconds: 3600 };
+  if (counts.countryLastHour >= caps.countryPerHour) return { ok: false, cap: "country", limit: caps.countryPerHour, retryAfterSeconds: 3600 };
   if (counts.appLastDay >= caps.appPerDay) return { ok: false, cap: "app", limit: caps.appPerDay, retryAfterSeconds: 86_400 };
   return { ok: true };
 }

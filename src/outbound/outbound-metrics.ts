@@ -30,7 +30,7 @@ export function createOutboundMetrics(registry: Registry, readQueueDepth: () => 
   });
   const capsTripped = new Counter({
     name: "reverse_otp_outbound_caps_tripped_total",
-    help: "Sends refused by a money or abuse rule, by rule (recipient, prefix, app, conversion, number_type, country)",
+    help: "Sends refused by a money or abuse rule, by rule (recipient, prefix, country, app, conversion, number_type, country_not_allowed)",
     labelNames: ["cap"] as const,
     registers: [registry],
   });

@@ -57,7 +57,7 @@ export type ReportUpdate = {
   errorCode?: string;
 };
 
-export type OutboxCounts = { phoneLastHour: number; prefixLastHour: number; appLastDay: number };
+export type OutboxCounts = { phoneLastHour: number; prefixLastHour: number; countryLastHour: number; appLastDay: number };
 
 const toDate = (value: unknown) => (value instanceof Date ? value : new Date(String(value)));
 
@@ -208,16 +208,17 @@ export function createOutboxRepository(prisma: PrismaClient) {
 
     // --- Counting queries of the money and abuse rules (abuse-rules.ts decides) -----------------
 
-    /** Messages enqueued to this recipient and prefix in the last hour, and by the app in the last day. */
-    async countForCaps(q: { appId: string; recipientHashes: readonly string[]; prefix: string | null; now: Date }): Promise<OutboxCounts> {
+    /** Messages enqueued to this recipient, prefix and country in the last hour, and by the app in the last day. */
+    async countForCaps(q: { appId: string; recipientHashes: readonly string[]; prefix: string | null; country: string | null; now: Date }): Promise<OutboxCounts> {
       const hourAgo = new Date(q.now.getTime() - 3600_000);
       const dayAgo = new Date(q.now.getTime() - 86_400_000);
-      const [phoneLastHour, prefixLastHour, appLastDay] = await Promise.all([
+      const [phoneLastHour, prefixLastHour, countryLastHour, appLastDay] = await Promise.all([
         prisma.outboundMessage.count({ where: { recipientHash: { in: [...q.recipientHashes] }, createdAt: { gt: hourAgo } } }),
         q.prefix ? prisma.outboundMessage.count({ where: { prefix: q.prefix, createdAt: { gt: hourAgo } } }) : Promise.resolve(0),
+        q.country ? prisma.outboundMessage.count({ where: { country: q.country, createdAt: { gt: hourAgo } } }) : Promise.resolve(0),
         prisma.outboundMessage.count({ where: { appId: q.appId, createdAt: { gt: dayAgo } } }),
       ]);
-      return { phoneLastHour, prefixLastHour, appLastDay };
+      return { phoneLastHour, prefixLastHour, countryLastHour, appLastDay };
     },
 
     /** The app's codes that went out (a provider accepted them) in the last hour, and how many of their challenges were verified. */

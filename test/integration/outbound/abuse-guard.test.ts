@@ -19,7 +19,7 @@ beforeAll(async () => {
   gateway = await startStandIn({ status: 200 });
   h = await startHarness({
     clock,
-    env: { GENERIC_OUTBOUND_URL: gateway.url, OUTBOUND_CAP_PHONE_PER_HOUR: "2", OUTBOUND_CAP_PREFIX_PER_HOUR: "3", OUTBOUND_CAP_APP_PER_DAY: "6", OUTBOUND_MIN_CONVERSION_PERCENT: "50", OUTBOUND_CONVERSION_MIN_SENT: "4" },
+    env: { GENERIC_OUTBOUND_URL: gateway.url, OUTBOUND_CAP_PHONE_PER_HOUR: "2", OUTBOUND_CAP_PREFIX_PER_HOUR: "3", OUTBOUND_CAP_COUNTRY_PER_HOUR: "10", OUTBOUND_CAP_APP_PER_DAY: "6", OUTBOUND_MIN_CONVERSION_PERCENT: "50", OUTBOUND_CONVERSION_MIN_SENT: "4" },
   });
 });
 afterAll(async () => {
@@ -90,6 +90,14 @@ describe("caps", () => {
     expect(metrics).toMatch(/reverse_otp_outbound_caps_tripped_total\{cap="app"\} 1/);
     expect(metrics).toMatch(/reverse_otp_outbound_caps_tripped_total\{cap="recipient"\} 1/);
   });
+});
+
+test("per country per hour, across apps and prefixes", async () => {
+  clock.advance(3600_001); // a fresh hour for this test
+  const apps = [await h.createApp(), await h.createApp()];
+  for (let i = 0; i < 10; i++) await send(apps[i % 2]!.appId, apps[i % 2]!.number, `+3367${i}0000${String(10 + i)}`);
+  expect(await refusal(send(apps[0]!.appId, apps[0]!.number, "+33799000011"))).toMatchObject({ code: "OUTBOUND_CAP_REACHED", reason: "country", retryAfter: 3600 });
+  await send(apps[0]!.appId, apps[0]!.number, "+4915123400011"); // another country
 });
 
 describe("the conversion switch", () => {

@@ -27,23 +27,25 @@ describe("checkSmsDestination", () => {
 });
 
 describe("decideCaps", () => {
-  const caps = { phonePerHour: 5, prefixPerHour: 50, appPerDay: 1000 };
-  it.each<[number, number, number, string]>([
-    [0, 0, 0, "ok"],
-    [4, 49, 999, "ok"],
-    [5, 0, 0, "recipient"],
-    [0, 50, 0, "prefix"],
-    [0, 0, 1000, "app"],
-    [9, 99, 9999, "recipient"],
-    [0, 60, 2000, "prefix"],
-  ])("phone %i, prefix %i, app %i → %s", (phoneLastHour, prefixLastHour, appLastDay, expected) => {
-    const decision = decideCaps({ phoneLastHour, prefixLastHour, appLastDay }, caps);
+  const caps = { phonePerHour: 5, prefixPerHour: 50, countryPerHour: 500, appPerDay: 1000 };
+  it.each<[number, number, number, number, string]>([
+    [0, 0, 0, 0, "ok"],
+    [4, 49, 499, 999, "ok"],
+    [5, 0, 0, 0, "recipient"],
+    [0, 50, 0, 0, "prefix"],
+    [0, 0, 500, 0, "country"],
+    [0, 0, 0, 1000, "app"],
+    [9, 99, 999, 9999, "recipient"],
+    [0, 60, 600, 2000, "prefix"],
+    [0, 10, 600, 2000, "country"],
+  ])("recipient %i, prefix %i, country %i, app %i → %s", (phoneLastHour, prefixLastHour, countryLastHour, appLastDay, expected) => {
+    const decision = decideCaps({ phoneLastHour, prefixLastHour, countryLastHour, appLastDay }, caps);
     expect(decision.ok ? "ok" : decision.cap).toBe(expected);
   });
 
   it("says how long the window is", () => {
-    expect(decideCaps({ phoneLastHour: 5, prefixLastHour: 0, appLastDay: 0 }, caps)).toEqual({ ok: false, cap: "recipient", limit: 5, retryAfterSeconds: 3600 });
-    expect(decideCaps({ phoneLastHour: 0, prefixLastHour: 0, appLastDay: 1000 }, caps)).toMatchObject({ retryAfterSeconds: 86_400 });
+    expect(decideCaps({ phoneLastHour: 5, prefixLastHour: 0, countryLastHour: 0, appLastDay: 0 }, caps)).toEqual({ ok: false, cap: "recipient", limit: 5, retryAfterSeconds: 3600 });
+    expect(decideCaps({ phoneLastHour: 0, prefixLastHour: 0, countryLastHour: 0, appLastDay: 1000 }, caps)).toMatchObject({ retryAfterSeconds: 86_400 });
   });
 });
 

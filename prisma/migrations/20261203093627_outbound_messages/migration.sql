@@ -51,6 +51,9 @@ CREATE INDEX "outbound_messages_recipient_hash_created_at_idx" ON "outbound_mess
 CREATE INDEX "outbound_messages_prefix_created_at_idx" ON "outbound_messages"("prefix", "created_at");
 
 -- CreateIndex
+CREATE INDEX "outbound_messages_country_created_at_idx" ON "outbound_messages"("country", "created_at");
+
+-- CreateIndex
 CREATE UNIQUE INDEX "outbound_messages_provider_provider_message_id_key" ON "outbound_messages"("provider", "provider_message_id");
 
 -- AddForeignKey
