@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), 10_000);
     force.unref();
     server.close(async () => {
+      // Background start-up (below) finishes first: closing the database under it would fail it.
+      await startup.catch(() => undefined);
       await runtime.close();
       logger.info("stopped");
       process.exit(0);
@@ -64,27 +66,35 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
-  await runtime.startBackground();
-  let demoAppId: string | undefined;
-  if (runtime.demo) {
-    try {
-      demoAppId = await runtime.demo.ensure();
-      logger.info(`demo page: http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}/ (DEMO_ENABLED)`);
-    } catch (error) {
-      logger.warn({ err: error }, "the demo is unavailable");
+  // Background work and the demo app, after the server listens (the health check answers meanwhile).
+  const startup = (async () => {
+    await runtime.startBackground();
+    let demoAppId: string | undefined;
+    if (runtime.demo) {
+      try {
+        demoAppId = await runtime.demo.ensure();
+        logger.info(`demo page: http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}/ (DEMO_ENABLED)`);
+      } catch (error) {
+        logger.warn({ err: error }, "the demo is unavailable");
+      }
     }
-  }
-  if (runtime.database.kind === "pglite") {
-    const apps = (await runtime.apps.list()).filter((app) => app.id !== demoAppId);
-    if (apps.length === 0) {
-      logger.info(
-        "No app yet. Embedded mode allows one process per data folder: stop the service (Ctrl-C), run\n" +
-          "  npm run --silent cli -- apps create --name \"My app\" --number +447400000100 --json\n" +
-          "and start it again. The command prints the app's secret and publishable keys (shown once).",
-      );
+    if (runtime.database.kind === "pglite") {
+      const apps = (await runtime.apps.list()).filter((app) => app.id !== demoAppId);
+      if (apps.length === 0) {
+        logger.info(
+          "No app yet. Embedded mode allows one process per data folder: stop the service (Ctrl-C), run\n" +
+            "  npm run --silent cli -- apps create --name \"My app\" --number +447400000100 --json\n" +
+            "and start it again. The command prints the app's secret and publishable keys (shown once).",
+        );
+      }
     }
+  })();
+  try {
+    await startup;
+  } catch (error) {
+    // A start-up step that failed because a shutdown began meanwhile is not a failed start.
+    if (!stopping) throw error;
   }
-
 }
 
 main().catch((error: unknown) => {
