@@ -22,6 +22,8 @@ import type { Clock } from "./shared/clock.js";
 import { AppError } from "./shared/errors.js";
 import { renderMarkdown } from "./web/markdown.js";
 import { readTemplate, renderTemplate, sendPage, webAssets } from "./web/web.js";
+import { deliveryReportRoutes } from "./outbound/delivery-report-routes.js";
+import type { DeliveryReportService } from "./outbound/delivery-report-service.js";
 
 const ERRORS_DOC = readFileSync(fileURLToPath(new URL("../docs/errors.md", import.meta.url)), "utf8");
 /** docs/errors.md as a page, with an anchor per code: the target of every problem's `type`. */
@@ -54,6 +56,8 @@ export type AppDeps = {
   dashboard?: DashboardService;
   /** Bearer tokens of the dashboard (ADMIN_TOKEN). */
   adminTokens?: readonly string[];
+  /** Delivery reports of the codes we send (`/v1/delivery-reports/:provider`). */
+  deliveryReports?: DeliveryReportService;
 };
 
 export function buildApp(deps: AppDeps): Express {
@@ -107,6 +111,9 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use("/v1/challenges", challengeRoutes({ challenges: deps.challenges, apps: deps.apps, limits: deps.limits, shutdown: deps.shutdown }));
   app.use("/v1/inbound", inboundRoutes({ inbound: deps.inbound, publicBaseUrl: deps.publicBaseUrl, clock: deps.clock }));
+  if (deps.deliveryReports) {
+    app.use("/v1/delivery-reports", deliveryReportRoutes({ reports: deps.deliveryReports, publicBaseUrl: deps.publicBaseUrl, clock: deps.clock }));
+  }
   // Web pages (src/web/): the demo, the dashboard, and their CSS/JS files.
   app.use(webAssets());
   if (deps.demo) app.use(demoRoutes({ demo: deps.demo }));

@@ -62,6 +62,11 @@ const positiveInt = (min: number, max: number) => z.coerce.number().int().min(mi
  */
 const DEFAULT_LENGTH_MIN = shortestStrongLength(DEFAULT_CODE_POLICY.alphabet);
 
+/** A provider's base URL or a gateway's URL: http(s), no trailing slash kept. */
+const httpUrl = z
+  .url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })
+  .transform((value) => value.replace(/\/+$/, ""));
+
 /** The environment variables, each with its description and default. */
 export const CONFIG_KEYS = {
   DATABASE_URL: {
@@ -225,9 +230,80 @@ export const CONFIG_KEYS = {
     description: `how long a phone stays locked after its wrong-code attempts are used up, ${LOCKOUT_SECONDS_MIN}–${LOCKOUT_SECONDS_MAX} seconds (default ${DEFAULT_CODE_POLICY.lockoutSeconds})`,
     schema: positiveInt(LOCKOUT_SECONDS_MIN, LOCKOUT_SECONDS_MAX).default(DEFAULT_CODE_POLICY.lockoutSeconds),
   },
+  // --- Outbound, the classic direction (src/outbound/, docs/sending.md) ---------------------------
+  OUTBOUND_TIMEOUT_MS: {
+    description: "deadline of one request to a provider's sending API, in milliseconds (default 10000)",
+    schema: positiveInt(500, 120_000).default(10_000),
+  },
+  OUTBOUND_DEADLINE_SECONDS: {
+    description:
+      "how long the outbox keeps trying to send one message before its delivery is `failed`, 30–3600 seconds (default 300, a code's default lifetime)",
+    schema: positiveInt(30, 3600).default(300),
+  },
+  TWILIO_ACCOUNT_SID: { description: "Twilio account SID (`AC…`): sending with the Messages API, with the first TWILIO_AUTH_TOKEN", schema: z.string().regex(/^AC[0-9a-fA-F]{32}$/, { message: "must be AC followed by 32 hex digits" }).optional() },
+  TWILIO_API_BASE_URL: { description: "Twilio REST base URL (default `https://api.twilio.com`)", schema: httpUrl.default("https://api.twilio.com") },
+  VONAGE_API_KEY: { description: "Vonage API key: sending with the SMS API", schema: z.string().min(1).max(200).optional() },
+  VONAGE_API_SECRET: { description: "Vonage API secret: sending with the SMS API", schema: z.string().min(1).max(200).optional() },
+  VONAGE_API_BASE_URL: { description: "Vonage SMS API base URL (default `https://rest.nexmo.com`)", schema: httpUrl.default("https://rest.nexmo.com") },
+  PLIVO_AUTH_ID: { description: "Plivo auth ID: sending, with the first PLIVO_AUTH_TOKEN", schema: z.string().min(1).max(200).optional() },
+  PLIVO_API_BASE_URL: { description: "Plivo API base URL (default `https://api.plivo.com`)", schema: httpUrl.default("https://api.plivo.com") },
+  TELNYX_API_KEY: { description: "Telnyx API key (V2): sending with the Messaging API", schema: z.string().min(1).max(500).optional() },
+  TELNYX_API_BASE_URL: { description: "Telnyx API base URL (default `https://api.telnyx.com`)", schema: httpUrl.default("https://api.telnyx.com") },
+  SINCH_SERVICE_PLAN_ID: { description: "Sinch SMS service plan ID: sending with the REST API", schema: z.string().min(1).max(200).optional() },
+  SINCH_API_TOKEN: { description: "Sinch SMS API token (Bearer) of the service plan", schema: z.string().min(1).max(500).optional() },
+  SINCH_API_BASE_URL: {
+    description: "Sinch SMS API base URL of your region (default `https://us.sms.api.sinch.com`; eu., au., br., ca.)",
+    schema: httpUrl.default("https://us.sms.api.sinch.com"),
+  },
+  INFOBIP_API_KEY: { description: "Infobip API key: sending SMS (`Authorization: App …`)", schema: z.string().min(1).max(500).optional() },
+  INFOBIP_API_BASE_URL: { description: "Infobip base URL of your account (`https://xxxxx.api.infobip.com`); required to send through Infobip", schema: httpUrl.optional() },
+  SMSMODE_ACCESS_TOKEN: { description: "smsmode access token: sending with the HTTP API 1.6", schema: z.string().min(1).max(500).optional() },
+  SMSMODE_API_BASE_URL: { description: "smsmode HTTP API base URL (default `https://api.smsmode.com`)", schema: httpUrl.default("https://api.smsmode.com") },
+  BIRD_ACCESS_KEY: { description: "Bird access key: sending with the Channels API", schema: z.string().min(1).max(500).optional() },
+  BIRD_WORKSPACE_ID: { description: "Bird workspace ID of the SMS channels", schema: z.string().min(1).max(200).optional() },
+  BIRD_SMS_CHANNELS: {
+    description: "Bird SMS channel of each virtual number, comma-separated `+E164=channelId` pairs (the channel is the sender)",
+    schema: z
+      .string()
+      .transform((value) => value.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
+      .pipe(z.array(z.string().regex(/^\+[1-9]\d{6,14}=[A-Za-z0-9-]{1,100}$/, { message: "each entry must be +E164=channelId" })).min(1))
+      .optional(),
+  },
+  BIRD_API_BASE_URL: { description: "Bird API base URL (default `https://api.bird.com`)", schema: httpUrl.default("https://api.bird.com") },
+  MESSAGEBIRD_ACCESS_KEY: { description: "MessageBird (legacy) access key: sending with the SMS API", schema: z.string().min(1).max(500).optional() },
+  MESSAGEBIRD_API_BASE_URL: { description: "MessageBird REST base URL (default `https://rest.messagebird.com`)", schema: httpUrl.default("https://rest.messagebird.com") },
+  GENERIC_OUTBOUND_URL: {
+    description: "where the generic provider sends: a signed POST of `{ messageId, from, to, text }` (Standard Webhooks, first GENERIC_WEBHOOK_SECRET); any 2xx is accepted",
+    schema: httpUrl.optional(),
+  },
+  SMTP_URL: {
+    description: "SMTP server for codes by e-mail: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`",
+    schema: z.url({ protocol: /^smtps?$/, message: "must be an smtp:// or smtps:// URL" }).optional(),
+  },
+  EMAIL_FROM: { description: "sender of code e-mails, e.g. `Acme <no-reply@acme.example>`", schema: z.string().min(3).max(320).optional() },
+  OUTBOUND_CAP_PHONE_PER_HOUR: { description: "codes sent to one phone number per hour, all apps (default 5)", schema: positiveInt(1, 10_000).default(5) },
+  OUTBOUND_CAP_PREFIX_PER_HOUR: {
+    description: "codes sent per hour to one number prefix (country code and the next 3 digits), all apps (default 50)",
+    schema: positiveInt(1, 1_000_000).default(50),
+  },
+  OUTBOUND_CAP_COUNTRY_PER_HOUR: {
+    description: "codes sent per hour to the numbers of one country, all apps (default 500)",
+    schema: positiveInt(1, 100_000_000).default(500),
+  },
+  OUTBOUND_CAP_APP_PER_DAY: { description: "codes one app may send per day, SMS and e-mail (default 1000)", schema: positiveInt(1, 100_000_000).default(1000) },
+  OUTBOUND_MIN_CONVERSION_PERCENT: {
+    description:
+      "outbound pauses for an app whose verified ÷ sent over the last hour falls below this percentage (default 20; 0 turns the switch off)",
+    schema: z.coerce.number().int().min(0).max(100).default(20),
+  },
+  OUTBOUND_CONVERSION_MIN_SENT: {
+    description: "sends in the last hour before the conversion switch judges an app (default 20)",
+    schema: positiveInt(1, 1_000_000).default(20),
+  },
 } as const;
 
 type ConfigKey = keyof typeof CONFIG_KEYS;
+
 type RawConfig = { [K in ConfigKey]: z.output<(typeof CONFIG_KEYS)[K]["schema"]> };
 
 export type Config = Readonly<{
@@ -255,7 +331,37 @@ export type Config = Readonly<{
   demoEnabled: boolean;
   requestTimeoutMs: number;
   retention: Readonly<{ challengeDays: number; inboundHours: number }>;
+  /** Sending codes (the classic direction): credentials, base URLs, e-mail, caps. */
+  outbound: OutboundSettings;
 }>;
+
+export type OutboundSettings = Readonly<{
+  timeoutMs: number;
+  deadlineSeconds: number;
+  twilio: Readonly<{ accountSid: string | undefined; baseUrl: string }>;
+  vonage: Readonly<{ apiKey: string | undefined; apiSecret: string | undefined; baseUrl: string }>;
+  plivo: Readonly<{ authId: string | undefined; baseUrl: string }>;
+  telnyx: Readonly<{ apiKey: string | undefined; baseUrl: string }>;
+  sinch: Readonly<{ servicePlanId: string | undefined; apiToken: string | undefined; baseUrl: string }>;
+  infobip: Readonly<{ apiKey: string | undefined; baseUrl: string | undefined }>;
+  smsmode: Readonly<{ accessToken: string | undefined; baseUrl: string }>;
+  bird: Readonly<{ accessKey: string | undefined; workspaceId: string | undefined; channels: ReadonlyMap<string, string>; baseUrl: string }>;
+  messagebird: Readonly<{ accessKey: string | undefined; baseUrl: string }>;
+  genericUrl: string | undefined;
+  smtpUrl: string | undefined;
+  emailFrom: string | undefined;
+  caps: Readonly<OutboundCaps>;
+}>;
+
+export type OutboundCaps = {
+  phonePerHour: number;
+  prefixPerHour: number;
+  countryPerHour: number;
+  appPerDay: number;
+  /** 0–100; 0 turns the conversion switch off. */
+  minConversionPercent: number;
+  conversionMinSent: number;
+};
 
 export type RateLimitSettings = { phonePerHour: number; publishableKeyPerMinute: number; secretKeyPerMinute: number };
 
@@ -390,6 +496,35 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     demoEnabled: raw.DEMO_ENABLED ?? raw.DATABASE_URL === undefined,
     requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
     retention: Object.freeze({ challengeDays: raw.RETENTION_CHALLENGE_DAYS, inboundHours: raw.RETENTION_INBOUND_HOURS }),
+    outbound: Object.freeze({
+      timeoutMs: raw.OUTBOUND_TIMEOUT_MS,
+      deadlineSeconds: raw.OUTBOUND_DEADLINE_SECONDS,
+      twilio: Object.freeze({ accountSid: raw.TWILIO_ACCOUNT_SID, baseUrl: raw.TWILIO_API_BASE_URL }),
+      vonage: Object.freeze({ apiKey: raw.VONAGE_API_KEY, apiSecret: raw.VONAGE_API_SECRET, baseUrl: raw.VONAGE_API_BASE_URL }),
+      plivo: Object.freeze({ authId: raw.PLIVO_AUTH_ID, baseUrl: raw.PLIVO_API_BASE_URL }),
+      telnyx: Object.freeze({ apiKey: raw.TELNYX_API_KEY, baseUrl: raw.TELNYX_API_BASE_URL }),
+      sinch: Object.freeze({ servicePlanId: raw.SINCH_SERVICE_PLAN_ID, apiToken: raw.SINCH_API_TOKEN, baseUrl: raw.SINCH_API_BASE_URL }),
+      infobip: Object.freeze({ apiKey: raw.INFOBIP_API_KEY, baseUrl: raw.INFOBIP_API_BASE_URL }),
+      smsmode: Object.freeze({ accessToken: raw.SMSMODE_ACCESS_TOKEN, baseUrl: raw.SMSMODE_API_BASE_URL }),
+      bird: Object.freeze({
+        accessKey: raw.BIRD_ACCESS_KEY,
+        workspaceId: raw.BIRD_WORKSPACE_ID,
+        channels: new Map((raw.BIRD_SMS_CHANNELS ?? []).map((entry) => entry.split("=") as [string, string])),
+        baseUrl: raw.BIRD_API_BASE_URL,
+      }),
+      messagebird: Object.freeze({ accessKey: raw.MESSAGEBIRD_ACCESS_KEY, baseUrl: raw.MESSAGEBIRD_API_BASE_URL }),
+      genericUrl: raw.GENERIC_OUTBOUND_URL,
+      smtpUrl: raw.SMTP_URL,
+      emailFrom: raw.EMAIL_FROM,
+      caps: Object.freeze({
+        phonePerHour: raw.OUTBOUND_CAP_PHONE_PER_HOUR,
+        prefixPerHour: raw.OUTBOUND_CAP_PREFIX_PER_HOUR,
+        countryPerHour: raw.OUTBOUND_CAP_COUNTRY_PER_HOUR,
+        appPerDay: raw.OUTBOUND_CAP_APP_PER_DAY,
+        minConversionPercent: raw.OUTBOUND_MIN_CONVERSION_PERCENT,
+        conversionMinSent: raw.OUTBOUND_CONVERSION_MIN_SENT,
+      }),
+    }),
     // Every key parsed, theirs included.
     defaults: defaults!,
   });

@@ -31,6 +31,7 @@ import { createRateLimits } from "./limits/rate-limit-repository.js";
 import { createStatusBus } from "./realtime/status-bus.js";
 import { createProviderRegistry } from "./providers/registry.js";
 import { configuredProviders, unconfiguredProviders } from "./providers/unconfigured.js";
+import { createOutboundFeature } from "./outbound/outbound-feature.js";
 import { systemClock, type Clock } from "./shared/clock.js";
 import { createHasher, createSealer, hmacSha256Hex } from "./shared/crypto.js";
 
@@ -206,6 +207,18 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     logger,
     retention: config.retention,
   });
+  // Sending codes (the classic direction): the outbox, its dispatcher, senders, delivery reports.
+  const outbound = createOutboundFeature({
+    config,
+    database,
+    hashKeys: opened.hashKeys,
+    hasher,
+    genericWebhookSecrets: opened.genericSecrets ?? [],
+    providers,
+    registry: metrics.registry,
+    clock,
+    logger,
+  });
   metrics.setCollectors({ waiters: () => bus.waiterCount(), callbackQueueDepth: () => callbackRepository.countUndelivered() });
   const localMigrations = await readMigrations();
   /** Ready: the database answers and every local migration is applied. */
@@ -251,6 +264,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
         ...(demo ? { demo } : {}),
         dashboard,
         adminTokens: config.adminTokens,
+        deliveryReports: outbound.deliveryReports,
       }),
     /** The demo (DEMO_ENABLED), or undefined. */
     demo,
@@ -260,14 +274,18 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     /** Ends long-polls and event streams (they answer with the current state). */
     beginShutdown: () => shutdown.abort(),
     callbacks,
+    /** Sending codes: outbox (enqueue), senders, dispatcher, delivery reports, money and abuse rules. */
+    outbound,
     /** Background work of a serving instance: sending callbacks, expiry sweeping, retention. */
     startBackground: async () => {
       maintenance.start();
       await callbacks.start();
+      await outbound.dispatcher.start();
     },
     async close() {
       shutdown.abort();
       await callbacks.stop().catch(() => undefined);
+      await outbound.close().catch(() => undefined);
       await maintenance.stop().catch(() => undefined);
       await unlisten().catch(() => undefined);
       await database.close();

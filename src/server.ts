@@ -54,29 +54,8 @@ async function main(): Promise<void> {
     `reverse-otp listening on http://${config.host}:${port}`,
   );
   for (const notice of providerStartupNotices(config.providers)) logger.warn(notice);
-  await runtime.startBackground();
-  let demoAppId: string | undefined;
-  if (runtime.demo) {
-    try {
-      demoAppId = await runtime.demo.ensure();
-      logger.info(`demo page: http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}/ (DEMO_ENABLED)`);
-    } catch (error) {
-      logger.warn({ err: error }, "the demo is unavailable");
-    }
-  }
-  const apps = (await runtime.apps.list()).filter((app) => app.id !== demoAppId);
-  if (apps.length === 0) {
-    logger.info(
-      runtime.database.kind === "pglite"
-        ? "No app yet. Embedded mode allows one process per data folder: stop the service (Ctrl-C), run\n" +
-            "  npm run --silent cli -- apps create --name \"My app\" --number +447400000100 --json\n" +
-            "and start it again. The command prints the app's secret and publishable keys (shown once)."
-        : "No app yet. Create one (the service may keep running):\n" +
-            "  npm run --silent cli -- apps create --name \"My app\" --number +447400000100 --json\n" +
-            "The command prints the app's secret and publishable keys (shown once).",
-    );
-  }
-
+  // Signals are handled from the moment the server listens: background start-up (LISTEN on a busy
+  // embedded database, the demo app) can take a while, and a SIGTERM then must still stop cleanly.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -86,6 +65,8 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), 10_000);
     force.unref();
     server.close(async () => {
+      // Background start-up (below) finishes first: closing the database under it would fail it.
+      await startup.catch(() => undefined);
       await runtime.close();
       logger.info("stopped");
       process.exit(0);
@@ -94,6 +75,37 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  // Background work and the demo app, after the server listens (the health check answers meanwhile).
+  const startup = (async () => {
+    await runtime.startBackground();
+    let demoAppId: string | undefined;
+    if (runtime.demo) {
+      try {
+        demoAppId = await runtime.demo.ensure();
+        logger.info(`demo page: http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}/ (DEMO_ENABLED)`);
+      } catch (error) {
+        logger.warn({ err: error }, "the demo is unavailable");
+      }
+    }
+    const apps = (await runtime.apps.list()).filter((app) => app.id !== demoAppId);
+    if (apps.length === 0) {
+      logger.info(
+        runtime.database.kind === "pglite"
+          ? "No app yet. Embedded mode allows one process per data folder: stop the service (Ctrl-C), run\n" +
+              "  npm run --silent cli -- apps create --name \"My app\" --number +447400000100 --json\n" +
+              "and start it again. The command prints the app's secret and publishable keys (shown once)."
+          : "No app yet. Create one (the service may keep running):\n" +
+              "  npm run --silent cli -- apps create --name \"My app\" --number +447400000100 --json\n" +
+              "The command prints the app's secret and publishable keys (shown once).",
+      );
+    }
+  })();
+  try {
+    await startup;
+  } catch (error) {
+    // A start-up step that failed because a shutdown began meanwhile is not a failed start.
+    if (!stopping) throw error;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -12,6 +12,7 @@
 // expire untouched get their `expired` status, hence their event, from the maintenance sweep.)
 import { Webhook } from "standardwebhooks";
 import type { Logger } from "../http/logger.js";
+import { createBackgroundLoop } from "../shared/background-loop.js";
 import type { Clock } from "../shared/clock.js";
 import type { CallbackRepository, ClaimedEvent } from "./callback-repository.js";
 import { nextAttemptAt, RETRY_SCHEDULE_SECONDS } from "./callback-schedule.js";
@@ -63,19 +64,6 @@ export function createCallbackDispatcher(deps: CallbackDispatcherDeps) {
   const pollIntervalMs = deps.pollIntervalMs ?? 5000;
   // A batch is sent in parallel, so one attempt's deadline bounds it; the margin covers the database.
   const leaseMs = deps.leaseMs ?? Math.max(60_000, deps.fetchTimeoutMs * 3);
-
-  let started = false;
-  let stopping = false;
-  let timer: NodeJS.Timeout | undefined;
-  let unlisten: (() => Promise<void>) | undefined;
-  let wakeQueued = false;
-  // Rounds run one after the other (a promise chain as a mutex): a wake during a round queues one more.
-  let chain: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = chain.then(fn);
-    chain = next.catch(() => undefined);
-    return next;
-  };
 
   async function attempt(event: ClaimedEvent): Promise<SendResult> {
     if (!event.callbackUrl || !event.callbackSecret) return { ok: false, error: "the app has no callback URL any more" };
@@ -151,55 +139,22 @@ export function createCallbackDispatcher(deps: CallbackDispatcherDeps) {
         else if (r?.outcome === "retry") summary.retry++;
         else if (r?.outcome === "gave_up") summary.gaveUp++;
       }
-      if (events.length < batchSize || stopping) return summary;
+      if (events.length < batchSize || stopping()) return summary;
     }
   }
 
-  function wake(): void {
-    if (!started || stopping || wakeQueued) return;
-    wakeQueued = true;
-    exclusive(async () => {
-      wakeQueued = false;
-      if (!stopping) await round();
-    }).catch((error: unknown) => logger.warn({ err: error }, "callback round failed; retrying on the next tick"));
-  }
+  const loop = createBackgroundLoop({ round, pollIntervalMs, listen: deps.listen, logger, name: "callback" });
+  const stopping = () => loop.isStopping();
 
   return {
     /** Listens for new events, wakes every `pollIntervalMs` for retries, and sends what is due now. */
-    async start(): Promise<void> {
-      if (started) return;
-      started = true;
-      stopping = false;
-      timer = setInterval(wake, pollIntervalMs);
-      timer.unref();
-      if (deps.listen) {
-        try {
-          unlisten = await deps.listen(wake);
-        } catch (error) {
-          // The timer still brings every event, only later.
-          logger.warn({ err: error }, "callback notifications unavailable; relying on the timer");
-        }
-      }
-      wake();
-    },
-
+    start: loop.start,
     /** Stops waking, and waits for the round in flight (its deliveries included). */
-    async stop(): Promise<void> {
-      stopping = true;
-      started = false;
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      const u = unlisten;
-      unlisten = undefined;
-      await u?.().catch(() => undefined);
-      await chain;
-    },
-
+    stop: loop.stop,
     /** One round now, after any round in flight (tests and tools). */
-    runOnce: (): Promise<RoundSummary> => exclusive(round),
-
+    runOnce: loop.runOnce,
     /** Asks for a round soon (e.g. after a notification). */
-    wake,
+    wake: loop.wake,
   };
 }
 

@@ -1,3 +1,5 @@
+import { formatAmount, sanitizeDisplayText as sanitize } from "../shared/display-text.js";
+
 export const SUPPORTED_LOCALES = ["en", "de", "fr"] as const;
 export type Locale = (typeof SUPPORTED_LOCALES)[number];
 
@@ -17,7 +19,8 @@ export type SmsBodyInput = {
 /** Caps in code points, so that a typical body stays within one 160-character GSM segment. */
 export const SMS_FIELD_MAX_LENGTH = {
   appName: 30,
-  amount: 16,
+  // The API allows 12 digits, a point and 4 decimals: 17 characters (a shorter cap would change the amount).
+  amount: 17,
   currency: 5,
   merchant: 30,
   description: 40,
@@ -44,21 +47,6 @@ function matchLocale(tags: string | undefined): Locale | undefined {
 /** The requested locale if supported, else the app's default if supported, else `en`. */
 export function resolveLocale(requested?: string, appDefault?: string): Locale {
   return matchLocale(requested) ?? matchLocale(appDefault) ?? "en";
-}
-
-const WHITE_SPACE = /\p{White_Space}+/gu;
-/**
- * Control, format (zero-width, bidi overrides and isolates), surrogate, private-use and
- * unassigned characters, and other default ignorables. Bidi controls could make the text
- * read differently from the order it is sent in; invisible ones could hide text.
- */
-const UNSAFE = /[\p{C}\p{Default_Ignorable_Code_Point}]/gu;
-
-/** Text safe to place in a body: NFC, one line, no invisible or reordering characters, capped. */
-function sanitize(value: string | undefined, maxLength: number): string {
-  if (value === undefined) return "";
-  const clean = value.normalize("NFC").replace(WHITE_SPACE, " ").replace(UNSAFE, "").replace(/ {2,}/g, " ").trim();
-  return Array.from(clean).slice(0, maxLength).join("").trim();
 }
 
 type Fields = { app: string; amount: string; merchant: string };
@@ -106,7 +94,7 @@ const WORDING: Record<Locale, { intro: (app: string) => string; purposes: Record
 
 /**
  * The SMS the user's phone sends to us, e.g. `482913 is my ACME code to confirm payment of
- * 49.90 EUR to Shop XY.` It names the app and the purpose (and amount and merchant for a
+ * 49.90 EUR to Shop XY.` (German: `… der Zahlung von 49,90 € an Shop XY.`) It names the app and the purpose (and amount and merchant for a
  * payment) so the user reads what they approve before sending it.
  *
  * The code comes first, followed by a space and the wording (see `wordingOpenings`): the SMS code
@@ -120,13 +108,15 @@ export function buildSmsBody(input: SmsBodyInput): string {
   const app = sanitize(input.appName, caps.appName);
   const amountValue = sanitize(context.amount, caps.amount);
   const currency = amountValue ? sanitize(context.currency, caps.currency) : "";
+  const locale = isLocale(input.locale) ? input.locale : "en";
   const fields: Fields = {
     app,
-    amount: currency ? `${amountValue} ${currency}` : amountValue,
+    // In the reader's format: `49.90 EUR` (en), `49,90 €` (de, fr); see formatAmount.
+    amount: amountValue ? formatAmount(amountValue, currency, locale) : "",
     merchant: input.purpose === "transaction" ? sanitize(context.merchant, caps.merchant) : "",
   };
   const description = sanitize(context.description, caps.description);
-  const wording = isLocale(input.locale) ? WORDING[input.locale] : WORDING.en;
+  const wording = WORDING[locale];
   // Never a default wording: the body must state the real purpose (victim-relay defence).
   if (!isPurpose(input.purpose)) throw new RangeError(`unknown purpose: ${String(input.purpose)}`);
   const purpose = wording.purposes[input.purpose];

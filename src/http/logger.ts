@@ -9,7 +9,7 @@ export type { Logger };
 
 export function safePath(url: string | undefined): string {
   const path = (url ?? "").split("?")[0] ?? "";
-  return path.replace(/^(\/v1\/inbound\/[^/]+)\/[^/]+/, "$1/[token]").slice(0, 200);
+  return path.replace(/^(\/v1\/(?:inbound|delivery-reports)\/[^/]+)\/[^/]+/, "$1/[token]").slice(0, 200);
 }
 
 export const REDACTED_PATHS = [

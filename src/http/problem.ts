@@ -113,7 +113,7 @@ export function problemHandler(logger: Logger, publicBaseUrl: string): ErrorRequ
       if (!res.writableEnded) res.destroy();
       return;
     }
-    const isWebhook = req.path.startsWith("/v1/inbound/");
+    const isWebhook = req.path.startsWith("/v1/inbound/") || req.path.startsWith("/v1/delivery-reports/");
     let appError: AppError;
     if (error instanceof AppError) {
       appError = error;

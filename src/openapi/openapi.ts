@@ -647,6 +647,59 @@ function webhookPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
   return paths;
 }
 
+/**
+ * Delivery reports of the codes we send (src/outbound/): verified exactly as the same provider's
+ * inbound webhook, read into delivered / failed. The payloads are the providers' own
+ * (docs/sending.md); the generic provider's is `{ messageId, status: "delivered" | "failed" }`.
+ */
+function deliveryReportPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
+  const paths: OpenApiDocument["paths"] = {};
+  for (const adapter of providerAdapters().values()) {
+    const name = adapter.name as ProviderName;
+    const doc = PROVIDER_DOCS[name];
+    const path = adapter.usesPathToken ? `/v1/delivery-reports/${name}/{token}` : `/v1/delivery-reports/${name}`;
+    const errors: ErrorCode[] = [
+      "WEBHOOK_PAYLOAD_INVALID",
+      "WEBHOOK_SIGNATURE_MISSING",
+      "WEBHOOK_SIGNATURE_INVALID",
+      ...(doc.hasTimestamp ? (["WEBHOOK_TIMESTAMP_OUT_OF_RANGE"] as const) : []),
+      "WEBHOOK_NOT_CONFIGURED",
+      "PAYLOAD_TOO_LARGE",
+      ...WEBHOOK_SERVICE_ERRORS,
+    ];
+    const item: OpenApiDocument["paths"][string] = {};
+    for (const method of adapter.methods) {
+      const lower = method.toLowerCase() as "get" | "post";
+      const parameters = [
+        ...(adapter.usesPathToken
+          ? [{ name: "token", in: "path", required: true, description: `The secret path token: one of \`${name.toUpperCase()}_WEBHOOK_TOKEN\`.`, schema: { type: "string" } }]
+          : []),
+        ...(lower === "get"
+          ? [{ name: "parameters", in: "query", required: true, style: "form", explode: true, description: "The provider's report parameters.", schema: { type: "object", additionalProperties: { type: "string" } } }]
+          : []),
+        ...(doc.headers ?? []),
+      ];
+      item[lower] = {
+        tags: ["Delivery reports"],
+        operationId: `deliveryReport_${name}_${lower}`,
+        summary: `${doc.title}: delivery report (${method})`,
+        description: [
+          `Called by ${doc.title} about a code we sent, never by your app. Proof of origin, as for its inbound webhook: ${doc.proof}`,
+          "Moves the message's delivery to `delivered` or `failed`; intermediate statuses and unknown messages are acknowledged and change nothing. Set-up: `docs/sending.md`.",
+        ].join("\n\n"),
+        security: doc.security,
+        ...(parameters.length > 0 ? { parameters } : {}),
+        ...(lower === "post"
+          ? { requestBody: { required: true, content: name === "generic" ? { "application/json": jsonBody("`{ messageId, status: \"delivered\" | \"failed\" }`, signed per Standard Webhooks.", { messageId: "out_3kT9wQpZ2nXc8vBm4LrY7s", status: "delivered" }) } : { "*/*": { schema: { type: "string", description: "The provider's report, as it sends it (docs/sending.md)." } } } } }
+          : {}),
+        responses: withProblems(publicBaseUrl, { "200": { description: "Read (applied, or nothing to apply).", headers: { "X-Request-Id": ref("headers", "XRequestId") } } }, errors),
+      };
+    }
+    paths[path] = item;
+  }
+  return paths;
+}
+
 // ---- The document ----------------------------------------------------------------------------
 
 export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenApiDocument {
@@ -892,10 +945,14 @@ export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenAp
         name: "Inbound webhooks",
         description: `Called by the SMS providers. Each checks the provider's signature (or secret path token) on the raw bytes and the URL built from \`PUBLIC_BASE_URL\`, before parsing; forged, unsigned, tampered or stale requests get 401/403 and write nothing; a provider without its secret refuses every delivery (403 \`WEBHOOK_NOT_CONFIGURED\`). An unknown provider name answers 404 ${codeLink("UNKNOWN_PROVIDER", base)}.`,
       },
+      {
+        name: "Delivery reports",
+        description: "Called by the SMS providers about the codes we send (the classic direction), verified like the inbound webhooks.",
+      },
       { name: "Operations", description: "Health, readiness and metrics." },
       { name: "Documentation", description: "This document and the error reference." },
     ],
-    paths: { ...challengePaths, ...webhookPaths(base), ...adminPaths, ...operationPaths },
+    paths: { ...challengePaths, ...webhookPaths(base), ...deliveryReportPaths(base), ...adminPaths, ...operationPaths },
     webhooks: {
       challengeFinished: {
         post: {

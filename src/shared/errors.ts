@@ -29,6 +29,9 @@ export const ERROR_CODES = {
   WEBHOOK_NOT_CONFIGURED: { status: 403, title: "This provider has no secret configured" },
   WEBHOOK_PAYLOAD_INVALID: { status: 400, title: "The webhook payload is not valid" },
   UNKNOWN_PROVIDER: { status: 404, title: "No such SMS provider" },
+  // --- Outbound, the classic direction (src/outbound/) ---
+  OUTBOUND_CAP_REACHED: { status: 429, title: "A sending cap is reached" },
+  OUTBOUND_PAUSED: { status: 429, title: "Sending is paused for this app" },
   SERVICE_UNAVAILABLE: { status: 503, title: "The service is temporarily unavailable" },
   INTERNAL: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -13,25 +13,10 @@ import {
   type SmsContext,
 } from "../../../src/challenges/sms-text.js";
 import { findSmsCode } from "../../../src/challenges/sms-code.js";
+import { gsm7Septets } from "../../../src/outbound/gsm7.js";
 
 const FC_SEED = 20_240_611;
 const PAYMENT: SmsContext = { amount: "49.90", currency: "EUR", merchant: "Shop XY" };
-
-/** GSM 03.38: the basic set costs one septet per character, the extension set two. */
-const GSM_BASIC =
-  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-const GSM_EXTENSION = "^{}\\[~]|€\f";
-
-/** Septets the text takes in GSM 7-bit encoding, or undefined when it needs UCS-2. */
-function gsmLength(text: string): number | undefined {
-  let septets = 0;
-  for (const ch of text) {
-    if (GSM_BASIC.includes(ch)) septets += 1;
-    else if (GSM_EXTENSION.includes(ch)) septets += 2;
-    else return undefined;
-  }
-  return septets;
-}
 
 /** Plain words that must appear for each purpose, so the user reads what they approve. */
 const PURPOSE_WORDS: Record<Locale, Record<Purpose, RegExp>> = {
@@ -112,15 +97,15 @@ describe("buildSmsBody", () => {
       locale,
       context: { amount: "1249.90", currency: "EUR", merchant: "Möbelhaus Schneider", description: "Tue 14 May, 10:30" },
     });
-    const septets = gsmLength(body);
+    const septets = gsm7Septets(body);
     expect(septets).toBeDefined();
     expect(septets).toBeLessThanOrEqual(160);
   });
 
   it.each<[Locale, string]>([
     ["en", "482913 is my ACME code to confirm payment of 49.90 EUR to Shop XY."],
-    ["de", "482913 ist mein Code für ACME zur Bestätigung der Zahlung von 49.90 EUR an Shop XY."],
-    ["fr", "482913 est mon code ACME pour confirmer le paiement de 49.90 EUR à Shop XY."],
+    ["de", "482913 ist mein Code für ACME zur Bestätigung der Zahlung von 49,90 € an Shop XY."],
+    ["fr", "482913 est mon code ACME pour confirmer le paiement de 49,90 € à Shop XY."],
   ])("in %s shows amount, currency and merchant of a payment", (locale, expected) => {
     expect(buildSmsBody({ appName: "ACME", purpose: "transaction", code: "482913", locale, context: PAYMENT })).toBe(expected);
   });
@@ -310,5 +295,21 @@ describe("buildSmsUris", () => {
 
   it("does not throw on a lone surrogate", () => {
     expect(buildSmsUris("+33700000000", "a\uD800b").android).toBe("sms:+33700000000?body=a%EF%BF%BDb");
+  });
+});
+
+describe("amounts in the reader's format (the issue-14 finding: the German SMS read 49.90 EUR)", () => {
+  it.each<[Locale, string, string, string]>([
+    ["en", "1249.90", "EUR", "482913 is my ACME code to confirm payment of 1,249.90 EUR to Shop."],
+    ["de", "1249.90", "EUR", "482913 ist mein Code für ACME zur Bestätigung der Zahlung von 1.249,90 € an Shop."],
+    ["fr", "1249.90", "EUR", "482913 est mon code ACME pour confirmer le paiement de 1 249,90 € à Shop."],
+    ["de", "49.9", "GBP", "482913 ist mein Code für ACME zur Bestätigung der Zahlung von 49,9 £ an Shop."],
+    // A symbol outside GSM 7-bit (₹) would make the SMS UCS-2: the ISO code is written instead.
+    ["de", "100", "INR", "482913 ist mein Code für ACME zur Bestätigung der Zahlung von 100 INR an Shop."],
+  ])("in %s, %s %s", (locale, amount, currency, expected) => {
+    const body = buildSmsBody({ appName: "ACME", purpose: "transaction", code: "482913", locale, context: { amount, currency, merchant: "Shop" } });
+    expect(body).toBe(expected);
+    expect(gsm7Septets(body)).toBeDefined();
+    expect(findSmsCode(body, { length: 6, alphabet: "numeric", appName: "ACME" })).toBe("482913");
   });
 });
