@@ -20,6 +20,8 @@ const OPTION_OF_FIELD: Record<string, string> = {
   name: "--name",
   number: "--number",
   provider: "--provider",
+  country: "--country",
+  channel: "--channel",
   codeLength: "--code-length",
   codeAlphabet: "--code-alphabet",
   codeTtlSeconds: "--ttl-seconds",
@@ -39,8 +41,8 @@ const FIELD_WORDS = new RegExp(`\\b(${Object.keys(OPTION_OF_FIELD).filter((f) =>
 
 /** A field path of the app service (`numbers[0].provider`) as the option that sets it. */
 export function optionOfField(field: string): string {
-  const base = /^numbers\[\d+\](\.provider)?$/.exec(field);
-  if (base) return base[1] ? "--provider" : "--number";
+  const base = /^numbers\[\d+\](?:\.(provider|country|channel))?$/.exec(field);
+  if (base) return base[1] ? `--${base[1]}` : "--number";
   return OPTION_OF_FIELD[field] ?? field;
 }
 

@@ -437,10 +437,10 @@ describe("short codes and Bird channels", () => {
   test("refusals: a short code without its country, an unknown country, a number of another country, a channel twice, --channel with several numbers", async () => {
     const created = await createApp();
     const cases: [string[], number, string][] = [
-      [["apps", "add-number", created.id, "--number", "36043"], 1, "  - number: a short code needs its country (e.g. --country FR)"],
-      [["apps", "add-number", created.id, "--number", "36043", "--country", "XX"], 1, '  - number: "XX" is not an ISO 3166 alpha-2 country code'],
-      [["apps", "add-number", created.id, "--number", "+447400003997", "--country", "FR"], 1, "  - number: +447400003997 is a number of GB, not of FR"],
-      [["apps", "add-number", created.id, "--number", "+447400003996", "--provider", "bird", "--channel", "has space"], 1, "  - channel: must be 1 to 200 printable characters without spaces"],
+      [["apps", "add-number", created.id, "--number", "36043"], 1, "  - --number: a short code needs its country (e.g. --country FR)"],
+      [["apps", "add-number", created.id, "--number", "36043", "--country", "XX"], 1, '  - --number: "XX" is not an ISO 3166 alpha-2 country code'],
+      [["apps", "add-number", created.id, "--number", "+447400003997", "--country", "FR"], 1, "  - --number: +447400003997 is a number of GB, not of FR"],
+      [["apps", "add-number", created.id, "--number", "+447400003996", "--provider", "bird", "--channel", "has space"], 1, "  - --channel: must be 1 to 200 printable characters without spaces"],
       [["apps", "create", "--name", "X", "--number", "+447400003995", "--number", "+447400003994", "--channel", "c1"], 2, "--channel names one number: give one --number with it"],
     ];
     for (const [args, code, message] of cases) {
