@@ -652,6 +652,22 @@ function webhookPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
  * inbound webhook, read into delivered / failed. The payloads are the providers' own
  * (docs/sending.md); the generic provider's is `{ messageId, status: "delivered" | "failed" }`.
  */
+/**
+ * One delivery report per provider as its documentation shows it (the sources are named beside the
+ * parsers in src/outbound/delivery-reports.ts): the body Swagger's "Try it out" offers.
+ */
+export const DELIVERY_REPORT_EXAMPLES: Record<Exclude<ProviderName, "generic">, { contentType: string; example: string }> = {
+  twilio: { contentType: "application/x-www-form-urlencoded", example: "MessageSid=SM1f0e8ae6ade43cb3c0ce4525424e404f&MessageStatus=delivered&AccountSid=AC0123456789abcdef0123456789abcdef" },
+  vonage: { contentType: "application/x-www-form-urlencoded", example: "messageId=0A0000000123ABCD1&status=delivered&err-code=0&message-timestamp=2026-12-03+09%3A22%3A57&msisdn=33612345678&to=447400000100" },
+  plivo: { contentType: "application/x-www-form-urlencoded", example: "MessageUUID=db3ce55a-7f1d-11e1-8ea7-1231380bc196&Status=delivered" },
+  telnyx: { contentType: "application/json", example: JSON.stringify({ data: { event_type: "message.finalized", occurred_at: "2026-12-03T09:22:57.000+00:00", payload: { id: "40385f64-5717-4562-b3fc-2c963f66afa6", to: [{ phone_number: "+33612345678", status: "delivered" }] } } }) },
+  bird: { contentType: "application/json", example: JSON.stringify({ service: "channels", event: "sms.outbound", payload: { id: "2f4a8c1e-5b1d-4c6e-9a7f-3e2d1c0b9a8f", status: "delivered", reference: "out_3kT9wQpZ2nXc8vBm4LrY7s" } }) },
+  messagebird: { contentType: "application/x-www-form-urlencoded", example: "id=efa6405d518d4c0c88cce11f7db775fb&reference=out_3kT9wQpZ2nXc8vBm4LrY7s&recipient=33612345678&status=delivered&statusDatetime=2026-12-03T09%3A22%3A57%2B00%3A00" },
+  smsmode: { contentType: "application/x-www-form-urlencoded", example: "smsID=1a2b3c4d5e6f&statut=11&refClient=out_3kT9wQpZ2nXc8vBm4LrY7s&numero=33612345678" },
+  sinch: { contentType: "application/json", example: JSON.stringify({ type: "recipient_delivery_report_sms", batch_id: "01FC66621XXXXX119Z8PMV1QPQ", recipient: "33612345678", code: 0, status: "Delivered", at: "2026-12-03T09:22:57.000Z", client_reference: "out_3kT9wQpZ2nXc8vBm4LrY7s" }) },
+  infobip: { contentType: "application/json", example: JSON.stringify({ results: [{ messageId: "out_3kT9wQpZ2nXc8vBm4LrY7s", to: "33612345678", status: { groupName: "DELIVERED", name: "DELIVERED_TO_HANDSET" }, error: { id: 0, name: "NO_ERROR" }, doneAt: "2026-12-03T09:22:57.000+0000" }] }) },
+};
+
 function deliveryReportPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
   const paths: OpenApiDocument["paths"] = {};
   for (const adapter of providerAdapters().values()) {
@@ -690,7 +706,7 @@ function deliveryReportPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
         security: doc.security,
         ...(parameters.length > 0 ? { parameters } : {}),
         ...(lower === "post"
-          ? { requestBody: { required: true, content: name === "generic" ? { "application/json": jsonBody("`{ messageId, status: \"delivered\" | \"failed\" }`, signed per Standard Webhooks.", { messageId: "out_3kT9wQpZ2nXc8vBm4LrY7s", status: "delivered" }) } : { "*/*": { schema: { type: "string", description: "The provider's report, as it sends it (docs/sending.md)." } } } } }
+          ? { requestBody: { required: true, content: name === "generic" ? { "application/json": jsonBody("`{ messageId, status: \"delivered\" | \"failed\" }`, signed per Standard Webhooks.", { messageId: "out_3kT9wQpZ2nXc8vBm4LrY7s", status: "delivered" }) } : { [DELIVERY_REPORT_EXAMPLES[name].contentType]: { schema: { type: "string", description: "The provider's report, as it sends it (docs/sending.md)." }, example: DELIVERY_REPORT_EXAMPLES[name].example } } } }
           : {}),
         responses: withProblems(publicBaseUrl, { "200": { description: "Read (applied, or nothing to apply).", headers: { "X-Request-Id": ref("headers", "XRequestId") } } }, errors),
       };

@@ -5,6 +5,7 @@ import { describe, expect, it } from "@jest/globals";
 import type { InboundRequest } from "../../../src/providers/provider.js";
 import { DELIVERY_REPORT_PARSERS, type DeliveryReport } from "../../../src/outbound/delivery-reports.js";
 import { AppError } from "../../../src/shared/errors.js";
+import { DELIVERY_REPORT_EXAMPLES } from "../../../src/openapi/openapi.js";
 
 const receivedAt = new Date("2026-12-03T10:00:30.000Z");
 const post = (body: string | object, type = "application/json"): InboundRequest => ({
@@ -101,5 +102,13 @@ describe("unreadable reports are WEBHOOK_PAYLOAD_INVALID (400), never a crash", 
     ["telnyx", post({ data: { event_type: "message.finalized", payload: { id: "a\u0000b" } } })],
   ])("%s %#", (provider, request) => {
     expect(() => DELIVERY_REPORT_PARSERS[provider as keyof typeof DELIVERY_REPORT_PARSERS](request)).toThrow(AppError);
+  });
+});
+
+describe("the OpenAPI document's example report of each provider", () => {
+  it.each(Object.entries(DELIVERY_REPORT_EXAMPLES))("%s: its reader takes it as a delivered report", (provider, { contentType, example }) => {
+    const reports = DELIVERY_REPORT_PARSERS[provider as keyof typeof DELIVERY_REPORT_EXAMPLES](post(example, contentType));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.status).toBe("delivered");
   });
 });
