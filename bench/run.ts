@@ -112,6 +112,10 @@ const SERVICE_ENV = {
   RATE_LIMIT_SECRET_KEY_PER_MINUTE: "10000000",
   RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE: "1000000",
   RATE_LIMIT_PHONE_PER_HOUR: "100000",
+  // Thousands of long-polls from one client (this machine), and /metrics read without a token.
+  WAITERS_PER_CLIENT: "1000000",
+  WAITERS_PER_CHALLENGE: "100000",
+  METRICS_PUBLIC: "true",
 };
 
 type Row = {

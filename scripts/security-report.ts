@@ -1,4 +1,5 @@
-// `npm run security-report`: runs what stands behind SECURITY.md's figures 1–7 and 11 and prints
+// `npm run security-report`: runs what stands behind SECURITY.md's figures 1–7, 11 and 13 and the
+// guarantees added after the security review of issue 11 (lines S1–S7), and prints
 // each figure as a sentence with its numbers. One jest run (jest.security.config.js) of
 //   - the suite's own files for these figures (provider forgeries and mutations, signature vectors
 //     and SDK oracles, races, expiry and lock-out, malformed input, privacy), with a set-up file
@@ -68,7 +69,7 @@ function main() {
     rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
     const started = Date.now();
-    say("Security report: SECURITY.md figures 1–7 and 11");
+    say("Security report: SECURITY.md figures 1–7, 11 and 13, and the security review's guarantees S1–S7");
     if (databaseUrl) {
       say(`  PostgreSQL: ${new URL(databaseUrl).host} (each test file creates and drops its own database)`);
     } else {
@@ -237,20 +238,116 @@ function main() {
       const scans = ["11-privacy-races", "11-privacy-expiry-and-access"].map((n) => figure<Scan>(n)).filter((s): s is Scan => !!s);
       const suite = fileOf("test/integration/privacy.test.ts");
       const leaks = scans.reduce((n, s) => n + s.leaksInDump.length + s.leaksInLogs.length, 0);
-      const ok = passedAll(suite) && scans.length > 0 && leaks === 0;
+      // Nothing an unkeyed hash gives back (test/integration/idempotency-and-digests.test.ts).
+      const keyed = figure<{ fingerprintCandidatesTried: number; fingerprintsRecovered: number; limiterKeysChecked: number; limiterKeysRecovered: number }>("11-keyed-digests");
+      const digestSuite = fileOf("test/integration/idempotency-and-digests.test.ts");
+      const ok =
+        passedAll(suite) && scans.length > 0 && leaks === 0 && !!keyed && passedAll(digestSuite) && keyed.fingerprintsRecovered === 0 && keyed.limiterKeysRecovered === 0;
       figureLine(
         "11",
         ok,
         `${leaks} phone numbers or codes in clear in ${scans.length} database dumps (${[...new Set(scans.map((s) => s.dumpMethod))].join(", ")}, ` +
           `${(scans.reduce((n, s) => n + s.dumpBytes, 0) / 1e6).toFixed(1)} MB) and ${fmt(scans.reduce((n, s) => n + s.logLines, 0))} log lines after the runs above ` +
           `(${fmt(scans.reduce((n, s) => n + s.phonesChecked, 0))} phones and ${fmt(scans.reduce((n, s) => n + s.codesChecked, 0))} right and wrong codes looked for); ` +
-          `the privacy test of the full flow (every outcome, keys, poll tokens, signatures) passes ${countPassed(suite)} of ${testsIn(suite).length}.`,
+          `the privacy test of the full flow (every outcome, keys, poll tokens, signatures) passes ${countPassed(suite)} of ${testsIn(suite).length}. ` +
+          (keyed
+            ? `Nothing an unkeyed hash gives back: ${keyed.fingerprintsRecovered} of ${fmt(keyed.fingerprintCandidatesTried)} candidate numbers hashed the unkeyed way matched a stored ` +
+              `request fingerprint (idempotency keys and fingerprints are HMACs under HASH_KEY), ${keyed.limiterKeysRecovered} of ${keyed.limiterKeysChecked} rate-limit keys ` +
+              `are the unkeyed digest of key id and address.`
+            : "Keyed digests: no measurement."),
+      );
+    }
+
+    // 13. Re-split and replayed provider requests (signatures without separators).
+    {
+      type Counts = { resplits: number; replays: number; refused: number; duplicates: number; changedSomething: number };
+      const f = figure<{ provider: Record<string, Counts> }>("13-resplit");
+      const files = [...fileOf("test/integration/providers/resplit.test.ts"), ...fileOf("test/unit/providers/resplit.test.ts")];
+      const providers = f ? Object.entries(f.provider) : [];
+      const changed = providers.reduce((n, [, c]) => n + c.changedSomething, 0);
+      const ok = passedAll(files) && providers.length === 2 && changed === 0;
+      figureLine(
+        "13",
+        ok,
+        `Re-split and replayed provider requests (signatures without separators) → ${changed} accepted: ` +
+          providers
+            .map(([name, c]) => `${name}: ${c.resplits} re-splits of captured requests (each checked to carry the genuine signature) and ${c.replays} replays → ${c.refused} refused 403, ${c.duplicates} answered as duplicates, ${c.changedSomething} changed anything`)
+            .join("; ") +
+          `; a sender or message id written into an SMS cannot become the message's (Twilio body, Plivo query); ${countPassed(files)} of ${testsIn(files).length} tests pass.`,
+      );
+    }
+
+    // S. The guarantees added after the security review (issue 11), each from its own tests.
+    {
+      const suiteLine = (n: string, files: FileResult[], text: string, extraOk = true) =>
+        figureLine(n, passedAll(files) && extraOk, `${text} (${countPassed(files)} of ${testsIn(files).length} tests pass).`);
+      const titled = (files: FileResult[], pattern: RegExp) => testsIn(files).filter((a) => pattern.test([...a.ancestorTitles, a.title].join(" ")));
+
+      const secrets = [...fileOf("test/unit/config.test.ts"), ...fileOf("test/unit/shared/secret-strength.test.ts")];
+      const weakTests = titled(secrets, /weak|refused/i).filter((a) => a.status === "passed").length;
+      suiteLine(
+        "S1",
+        secrets,
+        `Weak secrets refused at start-up: whsec_ keys outside 24–64 random bytes (the review's whsec_, whsec_YQ==, whsec_changeme) and every other secret variable under 128 bits or a repeated pattern, ` +
+          `each refusal saying how to make a good one and never repeating the value (${weakTests} refusal tests); thousands of random secrets of the suggested sizes accepted`,
+      );
+
+      const waiters = figure<{ streams: number; statuses: Record<string, number>; waitingAtOnce: number; countedInMetrics: number; seconds: number; perChallenge: number }>("S-waiters");
+      const waiterFiles = [...fileOf("test/integration/waiter-limits.test.ts"), ...fileOf("test/security/waiters.report.ts")];
+      suiteLine(
+        "S2",
+        waiterFiles,
+        waiters
+          ? `Waiting connections capped: ${fmt(waiters.streams)} event streams of one challenge from one client with one poll token → ${waiters.waitingAtOnce} waiting (WAITERS_PER_CHALLENGE ${waiters.perChallenge}), ` +
+              `${fmt(waiters.statuses["429"] ?? 0)} refused 429 in ${waiters.seconds} s, ${fmt(waiters.countedInMetrics)} counted in /metrics; per client (IPv4 address or IPv6 /64) WAITERS_PER_CLIENT across challenges; a closed connection frees its slot; a wrong poll token takes none`
+          : "Waiting connections: no measurement",
+        !!waiters && waiters.waitingAtOnce === waiters.perChallenge && (waiters.statuses["429"] ?? 0) === waiters.streams - waiters.perChallenge,
+      );
+
+      const logs = figure<{ providers: Record<string, { spellings: number; requests: number; logLines: number }> }>("S-log-redaction");
+      const logFiles = [...fileOf("test/integration/log-redaction.test.ts"), ...fileOf("test/unit/http/request-logger.test.ts")];
+      const logRequests = logs ? Object.values(logs.providers).reduce((n, p) => n + p.requests, 0) : 0;
+      suiteLine(
+        "S3",
+        logFiles,
+        logs
+          ? `Secrets out of the logs: 0 path tokens (nor any 12-character piece of one, in any case) in ${fmt(Object.values(logs.providers).reduce((n, p) => n + p.logLines, 0))} log lines after ` +
+              `${fmt(logRequests)} requests to ${Object.keys(logs.providers).length} path-token providers in ${Object.values(logs.providers)[0]?.spellings ?? 0} spellings (upper case, absolute-form targets, //, %-escapes, trailing /); ` +
+              `error codes readable in "webhook refused" lines while OTP-shaped codes stay redacted`
+          : "Logs: no measurement",
+        !!logs,
+      );
+
+      const clientFiles = [...fileOf("test/integration/rate-limits.test.ts"), ...fileOf("test/unit/limits/client-key.test.ts")];
+      suiteLine("S4", clientFiles, "Per-client limits count an IPv6 client per /64 (rotating addresses inside it shares one limit) and an IPv4 client per address, IPv4-mapped spellings included");
+
+      const idem = fileOf("test/integration/idempotency-and-digests.test.ts");
+      suiteLine("S5", idem, "Idempotency keys belong to the API key that sent them: the secret key's Idempotency-Key replayed with the app's publishable key gets a new challenge, never the backend's code or poll token");
+
+      const ssrf = fileOf("test/unit/callbacks/special-purpose-ranges.test.ts");
+      const ranges = titled(ssrf, /special-purpose registry/).length;
+      const embedded = titled(ssrf, /judged by it/).length;
+      const neighbours = titled(ssrf, /is allowed when set/).length;
+      suiteLine(
+        "S6",
+        ssrf,
+        `SSRF: every entry of the IANA IPv4 and IPv6 special-purpose registries and multicast (${ranges} ranges, first, middle and last address each, IPv4-translated ::ffff:0:0:0/96 included) refused ` +
+          `both when the callback URL is set and at DNS time; ${embedded} IPv4-carrying prefixes judged by the address they carry; ${neighbours} neighbouring public addresses still allowed`,
+      );
+
+      const production = fileOf("test/integration/production-defaults.test.ts");
+      suiteLine(
+        "S7",
+        production,
+        "Production defaults (NODE_ENV=production or DATABASE_URL): /metrics closed without METRICS_TOKEN or METRICS_PUBLIC=true; the demo off unless DEMO_ENABLED=true; " +
+          "the admin token refused per client after ADMIN_TOKEN_MAX_FAILURES wrong ones (429, counted in /metrics); Strict-Transport-Security with an https PUBLIC_BASE_URL; " +
+          "a provider without its secret answers a stranger exactly as a configured one answers a forged request",
       );
     }
 
     const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? "CPU"}, ${Math.round(os.totalmem() / 1e9)} GB, Node ${process.version}`;
     const header = [
-      `Security report (SECURITY.md figures 1–7 and 11), ${new Date().toISOString().slice(0, 10)}`,
+      `Security report (SECURITY.md figures 1–7, 11 and 13; security review guarantees S1–S7), ${new Date().toISOString().slice(0, 10)}`,
       `database: ${databaseUrl ? `PostgreSQL at ${new URL(databaseUrl).host}` : "embedded PGlite (DATABASE_URL not set)"}; machine: ${machine}; ${seconds} s`,
       `jest: ${jest.numPassedTests} passed, ${jest.numFailedTests} failed, ${jest.numPendingTests} skipped, in ${jest.testResults.length} files`,
     ];

@@ -18,6 +18,7 @@ import { inboundRoutes } from "./inbound/inbound-routes.js";
 import { openApiRoutes } from "./openapi/openapi-routes.js";
 import type { InboundService } from "./inbound/inbound-service.js";
 import type { LimitsService } from "./limits/limits-service.js";
+import type { WaiterSlots } from "./realtime/waiter-slots.js";
 import type { Clock } from "./shared/clock.js";
 import { AppError } from "./shared/errors.js";
 import { renderMarkdown } from "./web/markdown.js";
@@ -45,9 +46,13 @@ export type AppDeps = {
   isReady: () => Promise<boolean>;
   /** Aborted when the service shuts down: long-polls answer, event streams end. */
   shutdown: AbortSignal;
+  /** Caps on waiting long-polls and event streams, per challenge and per client. */
+  waiters: WaiterSlots;
   metrics: Metrics;
-  /** Bearer tokens that /metrics requires; public when empty. */
+  /** Bearer tokens that /metrics requires. */
   metricsTokens: readonly string[];
+  /** Without tokens: /metrics public (true) or closed with a 404 (production without METRICS_PUBLIC). */
+  metricsPublic?: boolean;
   /** Deadline of a request (long-polls get their wait on top; streams have none). */
   requestTimeoutMs: number;
   /** The demo page at `/` and its /demo/ routes; absent when DEMO_ENABLED is off. */
@@ -75,13 +80,16 @@ export function buildApp(deps: AppDeps): Express {
       extraMs: (req) =>
         req.path.endsWith("/events") ? Number.POSITIVE_INFINITY : Math.min(30, Number(req.query.waitSeconds) || 0) * 1000,
       onTimeout: (req, res, error) => {
-        deps.logger.warn({ requestId: (req as { id?: string }).id, path: safePath(req.originalUrl) }, "request deadline passed; answering 503");
+        deps.logger.warn({ requestId: (req as { id?: string }).id, path: safePath(req) }, "request deadline passed; answering 503");
         sendProblem(res, error, (req as { id?: string }).id, deps.publicBaseUrl);
       },
     }),
   );
+  // Browsers that reached the service over https keep to https (a year); only when it is served so.
+  const hsts = deps.publicBaseUrl.toLowerCase().startsWith("https://");
   app.use((_req, res, next) => {
     res.setHeader("X-Content-Type-Options", "nosniff");
+    if (hsts) res.setHeader("Strict-Transport-Security", "max-age=31536000");
     next();
   });
 
@@ -94,6 +102,9 @@ export function buildApp(deps: AppDeps): Express {
   });
 
   app.get("/metrics", async (req, res) => {
+    if (deps.metricsTokens.length === 0 && deps.metricsPublic === false) {
+      throw new AppError("NOT_FOUND", "/metrics is closed in production: set METRICS_TOKEN, or METRICS_PUBLIC=true to serve it to anyone");
+    }
     if (deps.metricsTokens.length > 0 && !presentsOneOf(req, deps.metricsTokens)) {
       throw new AppError("UNAUTHENTICATED", "/metrics needs Authorization: Bearer <METRICS_TOKEN>");
     }
@@ -109,7 +120,10 @@ export function buildApp(deps: AppDeps): Express {
   // GET /openapi.json and the interactive reference at GET /docs (src/openapi/).
   app.use(openApiRoutes({ publicBaseUrl: deps.publicBaseUrl }));
 
-  app.use("/v1/challenges", challengeRoutes({ challenges: deps.challenges, apps: deps.apps, limits: deps.limits, shutdown: deps.shutdown }));
+  app.use(
+    "/v1/challenges",
+    challengeRoutes({ challenges: deps.challenges, apps: deps.apps, limits: deps.limits, shutdown: deps.shutdown, waiters: deps.waiters }),
+  );
   app.use("/v1/inbound", inboundRoutes({ inbound: deps.inbound, publicBaseUrl: deps.publicBaseUrl, clock: deps.clock }));
   if (deps.deliveryReports) {
     app.use("/v1/delivery-reports", deliveryReportRoutes({ reports: deps.deliveryReports, publicBaseUrl: deps.publicBaseUrl, clock: deps.clock }));
@@ -117,7 +131,7 @@ export function buildApp(deps: AppDeps): Express {
   // Web pages (src/web/): the demo, the dashboard, and their CSS/JS files.
   app.use(webAssets());
   if (deps.demo) app.use(demoRoutes({ demo: deps.demo }));
-  if (deps.dashboard) app.use(dashboardRoutes({ dashboard: deps.dashboard, adminTokens: deps.adminTokens ?? [] }));
+  if (deps.dashboard) app.use(dashboardRoutes({ dashboard: deps.dashboard, adminTokens: deps.adminTokens ?? [], attempts: deps.limits }));
 
   app.use((req, _res, next) => {
     next(new AppError("NOT_FOUND", `No route ${req.method} ${req.path.slice(0, 100)}`));

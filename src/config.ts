@@ -18,36 +18,50 @@ import {
   validateCodePolicy,
   type PolicyDefaults,
 } from "./challenges/code-policy.js";
+import { standardWebhooksSecretProblem, textSecretProblem } from "./shared/secret-strength.js";
 
-const secretList = (prefix?: string, minLength = 16) =>
+const splitList = (value: string) => value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+const ordinal = (i: number, count: number) => (count === 1 ? "the secret" : `secret ${i + 1} of ${count}`);
+
+/**
+ * A comma-separated list of secrets (rotation), each checked by `problemOf` (secret-strength.ts);
+ * a refusal says what is wrong (sizes, never the value) and how to make a good one.
+ */
+const secretList = (problemOf: (secret: string) => string | undefined, advice: string) =>
   z
     .string()
-    .transform((value) => value.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
+    .transform(splitList)
     .pipe(
       z
-        .array(
-          prefix
-            ? z.string().startsWith(prefix, { message: `each secret must start with "${prefix}"` })
-            : z.string().min(minLength, { message: `each secret must have at least ${minLength} characters` }),
-        )
-        .min(1, { message: "must hold at least one secret" }),
+        .array(z.string())
+        .min(1, { message: "must hold at least one secret" })
+        .superRefine((secrets, ctx) => {
+          secrets.forEach((secret, i) => {
+            const problem = problemOf(secret);
+            if (problem) ctx.addIssue({ code: "custom", message: `${ordinal(i, secrets.length)} ${problem}; ${advice}` });
+          });
+        }),
     );
 
-/** Path tokens of unsigned providers stand in for a signature: at least 128 random bits. */
-const pathTokenList = z
-  .string()
-  .transform((value) => value.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
-  .pipe(
-    z
-      .array(
-        z
-          .string()
-          .regex(/^[A-Za-z0-9_-]{32,200}$/, {
-            message: "each token must have at least 32 characters of A-Z a-z 0-9 _ - (e.g. `openssl rand -hex 16`)",
-          }),
-      )
-      .min(1),
+/** Our own random secrets (HMAC keys, bearer tokens): at least 128 bits and not a visible pattern. */
+const ownSecretList = (advice: string, minLength = 0) =>
+  secretList(
+    (secret) =>
+      secret.length < minLength ? `has ${secret.length} characters; at least ${minLength} are needed` : textSecretProblem(secret),
+    advice,
   );
+
+/** A key that the provider issues: refused only when it is too weak to be one. */
+const providerSecretList = (where: string) => secretList(textSecretProblem, `use the ${where}`);
+
+/** Path tokens of unsigned providers stand in for a signature: at least 128 random bits. */
+const pathTokenList = secretList(
+  (token) =>
+    /^[A-Za-z0-9_-]{32,200}$/.test(token)
+      ? textSecretProblem(token)
+      : "must have 32 to 200 characters of A-Z a-z 0-9 _ -",
+  "make one with `openssl rand -hex 32`",
+);
 
 const booleanString = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
@@ -87,20 +101,20 @@ export const CONFIG_KEYS = {
   HASH_KEY: {
     description:
       "secret for the HMACs of phones and codes (at least 32 characters, comma-separated: the first hashes, all are tried); required with `DATABASE_URL`, generated and kept in `DATA_DIR` in embedded mode",
-    schema: secretList(undefined, 32).optional(),
+    schema: ownSecretList("make one with `openssl rand -base64 48`", 32).optional(),
   },
   GENERIC_WEBHOOK_SECRET: {
     description:
       "`whsec_…` secrets of the generic provider, comma-separated for rotation; generated and kept in `DATA_DIR` in embedded mode when not given",
-    schema: secretList("whsec_").optional(),
+    schema: secretList(standardWebhooksSecretProblem, 'make one with `echo "whsec_$(openssl rand -base64 32)"`').optional(),
   },
   TWILIO_AUTH_TOKEN: {
     description: "Twilio auth token(s): the key of `X-Twilio-Signature`",
-    schema: secretList().optional(),
+    schema: providerSecretList("Auth Token of the Twilio Console (32 hexadecimal digits)").optional(),
   },
   VONAGE_SIGNATURE_SECRET: {
     description: "Vonage signature secret(s): signed SMS API webhooks, and the HS256 key of Messages API JWTs",
-    schema: secretList().optional(),
+    schema: providerSecretList("signature secret of the Vonage dashboard (API settings)").optional(),
   },
   VONAGE_SIGNATURE_METHOD: {
     description: "Vonage SMS API signature method: `md5hash`, `md5`, `sha1`, `sha256` (default) or `sha512`",
@@ -108,7 +122,7 @@ export const CONFIG_KEYS = {
   },
   PLIVO_AUTH_TOKEN: {
     description: "Plivo auth token(s): the key of `X-Plivo-Signature-V3`",
-    schema: secretList().optional(),
+    schema: providerSecretList("Auth Token of the Plivo console").optional(),
   },
   PLIVO_ACCEPT_V2: {
     description: "`true` also accepts Plivo's older V2 signatures, which do not cover the body (default `false`)",
@@ -118,17 +132,17 @@ export const CONFIG_KEYS = {
     description: "Telnyx Ed25519 public key(s), Base64, from the Mission Control portal",
     schema: z
       .string()
-      .transform((value) => value.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
+      .transform(splitList)
       .pipe(z.array(z.string().regex(/^[A-Za-z0-9+/]{42,43}=?$/, { message: "must be a Base64 Ed25519 public key (32 bytes)" })).min(1))
       .optional(),
   },
   BIRD_SIGNING_KEY: {
     description: "Bird (Channels API) webhook signing key(s)",
-    schema: secretList().optional(),
+    schema: providerSecretList("signing key Bird gives for the webhook subscription").optional(),
   },
   MESSAGEBIRD_SIGNING_KEY: {
     description: "MessageBird (legacy numbers) signing key(s): `MessageBird-Signature` and `MessageBird-Signature-JWT`",
-    schema: secretList().optional(),
+    schema: providerSecretList("signing key of the MessageBird dashboard (Developers, API settings)").optional(),
   },
   SMSMODE_WEBHOOK_TOKEN: {
     description: "path token(s) of `/v1/inbound/smsmode/<token>`, at least 32 characters",
@@ -137,7 +151,7 @@ export const CONFIG_KEYS = {
   SINCH_WEBHOOK_SECRET: {
     description:
       "Sinch SMS callback signing secret(s): the HMAC-SHA256 key of `x-sinch-webhook-signature` (Sinch's account managers enable signing); preferred over the path token",
-    schema: secretList(undefined, 8).optional(),
+    schema: providerSecretList("signing secret that Sinch's account manager gives you").optional(),
   },
   SINCH_WEBHOOK_TOKEN: {
     description: "path token(s) of `/v1/inbound/sinch/<token>`, at least 32 characters",
@@ -152,30 +166,55 @@ export const CONFIG_KEYS = {
     schema: positiveInt(1, 100_000).default(10),
   },
   RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE: {
-    description: "challenges per publishable key and client IP per minute (default 20); apps may override it",
+    description: "challenges per publishable key and client (an IPv4 address or an IPv6 /64) per minute (default 20); apps may override it",
     schema: positiveInt(1, 1_000_000).default(20),
   },
   RATE_LIMIT_SECRET_KEY_PER_MINUTE: {
     description: "requests per secret key per minute (default 6000); apps may override it",
     schema: positiveInt(1, 10_000_000).default(6000),
   },
+  WAITERS_PER_CHALLENGE: {
+    description:
+      "long-polls and event streams that may wait on one challenge at once, per instance; more are answered 429 (default 10)",
+    schema: positiveInt(1, 100_000).default(10),
+  },
+  WAITERS_PER_CLIENT: {
+    description:
+      "long-polls and event streams that one client (an IPv4 address or an IPv6 /64) may hold open at once, per instance; more are answered 429 (default 1000)",
+    schema: positiveInt(1, 1_000_000).default(1000),
+  },
   REQUEST_TIMEOUT_MS: {
     description:
       "deadline of a request in milliseconds, after which it is answered 503 with Retry-After (default 4000; long-polls add their wait)",
     schema: positiveInt(500, 120_000).default(4000),
   },
+  NODE_ENV: {
+    description:
+      "`production` turns on the production defaults, as a `DATABASE_URL` does: `/metrics` closed without `METRICS_TOKEN` or `METRICS_PUBLIC=true`, the demo off unless `DEMO_ENABLED=true`",
+    schema: z.string().optional(),
+  },
   METRICS_TOKEN: {
-    description: "bearer token(s) that `/metrics` requires; `/metrics` is public when unset",
-    schema: secretList().optional(),
+    description:
+      "bearer token(s) that `/metrics` requires; without one, `/metrics` is public outside production and closed (404) in production unless `METRICS_PUBLIC=true`",
+    schema: ownSecretList("make one with `openssl rand -hex 32`").optional(),
+  },
+  METRICS_PUBLIC: {
+    description: "`true` serves `/metrics` without a token in production too (default `false`; a `METRICS_TOKEN`, when set, is still required)",
+    schema: booleanString.default(false),
+  },
+  ADMIN_TOKEN_MAX_FAILURES: {
+    description:
+      "wrong admin tokens one client (an IPv4 address or an IPv6 /64) may send in 15 minutes; after them the admin API answers that client 429 until the window ends (default 10)",
+    schema: positiveInt(1, 1000).default(10),
   },
   ADMIN_TOKEN: {
     description:
-      "bearer token(s) that protect the dashboard (`/dashboard` and `/v1/admin/stats`), at least 16 characters, comma-separated for rotation; the dashboard is off when unset",
-    schema: secretList().optional(),
+      "bearer token(s) that protect the dashboard (`/dashboard` and `/v1/admin/stats`), at least 128 bits (e.g. `openssl rand -hex 32`), comma-separated for rotation; the dashboard is off when unset",
+    schema: ownSecretList("make one with `openssl rand -hex 32`").optional(),
   },
   DEMO_ENABLED: {
     description:
-      "`true` serves the demo page at `/` with its \"Demo\" app (virtual number +447400000000, generic provider); default `true` without `DATABASE_URL`, `false` with it",
+      "`true` serves the demo page at `/` with its \"Demo\" app (virtual number +447400000000, generic provider); default `true` in embedded mode, `false` in production (`DATABASE_URL` or `NODE_ENV=production`)",
     schema: booleanString.optional(),
   },
   RETENTION_CHALLENGE_DAYS: {
@@ -324,9 +363,17 @@ export type Config = Readonly<{
   /** Callbacks may use http and reach loopback/private addresses (SSRF guard off). */
   callbacksAllowPrivateNetworks: boolean;
   rateLimits: Readonly<RateLimitSettings>;
+  /** Caps on waiting long-polls and event streams, per instance. */
+  waiters: Readonly<{ perChallenge: number; perClient: number }>;
   metricsTokens: readonly string[];
+  /** `/metrics` without a token: public (outside production, or METRICS_PUBLIC) or closed. */
+  metricsPublic: boolean;
+  /** NODE_ENV=production or a DATABASE_URL: the production defaults apply. */
+  production: boolean;
   /** Bearer tokens of the dashboard; the dashboard is off when empty. */
   adminTokens: readonly string[];
+  /** Wrong admin tokens a client may send per 15 minutes. */
+  adminTokenMaxFailures: number;
   /** Serve the demo page and its routes (default: in embedded mode only). */
   demoEnabled: boolean;
   requestTimeoutMs: number;
@@ -455,6 +502,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const raw = parsed.data as RawConfig;
 
+  // Production: a real database, or said so. Its defaults close what a try-out leaves open.
+  const production = raw.NODE_ENV === "production" || raw.DATABASE_URL !== undefined;
   const publicBaseUrl = (raw.PUBLIC_BASE_URL ?? `http://${raw.HOST.includes(":") ? `[${raw.HOST}]` : raw.HOST}:${raw.PORT}`).replace(/\/+$/, "");
   return Object.freeze({
     databaseUrl: raw.DATABASE_URL,
@@ -491,9 +540,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       publishableKeyPerMinute: raw.RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE,
       secretKeyPerMinute: raw.RATE_LIMIT_SECRET_KEY_PER_MINUTE,
     }),
+    waiters: Object.freeze({ perChallenge: raw.WAITERS_PER_CHALLENGE, perClient: raw.WAITERS_PER_CLIENT }),
     metricsTokens: raw.METRICS_TOKEN ?? [],
+    metricsPublic: raw.METRICS_PUBLIC || !production,
+    production,
     adminTokens: raw.ADMIN_TOKEN ?? [],
-    demoEnabled: raw.DEMO_ENABLED ?? raw.DATABASE_URL === undefined,
+    adminTokenMaxFailures: raw.ADMIN_TOKEN_MAX_FAILURES,
+    demoEnabled: raw.DEMO_ENABLED ?? !production,
     requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
     retention: Object.freeze({ challengeDays: raw.RETENTION_CHALLENGE_DAYS, inboundHours: raw.RETENTION_INBOUND_HOURS }),
     outbound: Object.freeze({

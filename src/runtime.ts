@@ -29,7 +29,8 @@ import { createMaintenanceRepository } from "./maintenance/maintenance-repositor
 import { createLimitsService } from "./limits/limits-service.js";
 import { createRateLimits } from "./limits/rate-limit-repository.js";
 import { createStatusBus } from "./realtime/status-bus.js";
-import { createProviderRegistry } from "./providers/registry.js";
+import { createWaiterSlots } from "./realtime/waiter-slots.js";
+import { createProviderRegistry, PROVIDER_NAMES } from "./providers/registry.js";
 import { configuredProviders, unconfiguredProviders } from "./providers/unconfigured.js";
 import { createOutboundFeature } from "./outbound/outbound-feature.js";
 import { systemClock, type Clock } from "./shared/clock.js";
@@ -108,6 +109,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     genericWebhookSecrets: opened.genericSecrets ?? [],
     messageIdKey: hmacSha256Hex(opened.hashKeys[0]!, "provider-message-id"),
   });
+  // Providers without a secret answer like configured ones (registry.ts); logs and metrics tell the operator.
+  const configured = configuredProviders(config.providers, opened.genericSecrets ?? []);
+  const unconfigured = new Set<string>(PROVIDER_NAMES.filter((name) => !configured[name]));
   const secretSealer = createSealer(opened.hashKeys, "callback-secret");
   const appRepository = createAppRepository(database.prisma, { secretSealer });
   // What other features may read of apps and numbers (the repository stays the app service's).
@@ -120,15 +124,24 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     allowPrivateCallbacks: config.callbacksAllowPrivateNetworks,
   });
   const bus = createStatusBus();
+  const waiters = createWaiterSlots({
+    perChallenge: config.waiters.perChallenge,
+    perClient: config.waiters.perClient,
+    onRefused: (limit) => {
+      metrics.rateLimited.inc({ limit });
+      logger.info({ limit }, "rate limited");
+    },
+  });
   const shutdown = new AbortController();
   const unlisten = await database.listen(STATUS_CHANNEL, (id) => bus.publish(id), () => bus.wakeAll());
   const limits = createLimitsService({
-    rateLimits: createRateLimits(database.prisma, (kind) => {
+    rateLimits: createRateLimits(database.prisma, hasher, (kind) => {
       metrics.rateLimited.inc({ limit: kind });
       logger.info({ limit: kind }, "rate limited");
     }),
     apps: appDirectory,
     defaults: config.rateLimits,
+    adminTokenMaxFailures: config.adminTokenMaxFailures,
   });
   // The only writer of challenges and phone_failures; the verification and the challenge service
   // share it.
@@ -164,7 +177,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
       metrics.inboundMessages.inc({ provider, outcome: result.outcome });
       logger.info({ provider, outcome: result.outcome }, "inbound message");
     },
-    onRejected: (provider, code, reason) => {
+    onRejected: (provider, refusedAs, detail) => {
+      const notConfigured = unconfigured.has(provider) && refusedAs.startsWith("WEBHOOK_");
+      const code = notConfigured ? "WEBHOOK_NOT_CONFIGURED" : refusedAs;
+      const reason = notConfigured ? `no secret is configured for ${provider} (answered as ${refusedAs})` : detail;
       metrics.webhookRejections.inc({ provider, reason: code });
       logger.warn({ provider, code, reason }, "webhook refused");
       const misconfiguration = misconfigurationOfRefusal(code);
@@ -232,11 +248,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     database,
     hasher,
     providers,
+    /** Providers without a secret: they refuse every delivery (the server names them at start-up). */
+    providersWithoutSecret: [...unconfigured],
     genericWebhookSecrets: opened.genericSecrets ?? [],
     createdSecrets: opened.createdSecrets,
     /** Providers that the apps' numbers use (all apps, or the given ones) but that have no secret: they refuse every delivery. */
     unconfiguredProviders: async (of?: Parameters<typeof unconfiguredProviders>[0]) =>
-      unconfiguredProviders(of ?? (await apps.list()), configuredProviders(config.providers, opened.genericSecrets ?? [])),
+      unconfiguredProviders(of ?? (await apps.list()), configured),
     /** The migrations this start-up applied (the CLI's `migrate` reports them). */
     appliedMigrations,
     apps,
@@ -258,8 +276,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
         trustProxy: config.trustProxy,
         isReady,
         shutdown: shutdown.signal,
+        waiters,
         metrics,
         metricsTokens: config.metricsTokens,
+        metricsPublic: config.metricsPublic,
         requestTimeoutMs: config.requestTimeoutMs,
         ...(demo ? { demo } : {}),
         dashboard,

@@ -54,6 +54,9 @@ async function main(): Promise<void> {
     `reverse-otp listening on http://${config.host}:${port}`,
   );
   for (const notice of providerStartupNotices(config.providers)) logger.warn(notice);
+  if (runtime.providersWithoutSecret.length > 0) {
+    logger.info({ providers: runtime.providersWithoutSecret }, "providers without a secret refuse every delivery (answered as forged)");
+  }
   // Signals are handled from the moment the server listens: background start-up (LISTEN on a busy
   // embedded database, the demo app) can take a while, and a SIGTERM then must still stop cleanly.
   let stopping = false;

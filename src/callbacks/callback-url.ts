@@ -16,9 +16,13 @@ export type CallbackUrlOptions = { allowPrivateNetworks: boolean };
 /** Long enough for any real endpoint with a token in its query, short enough to log. */
 export const MAX_CALLBACK_URL_LENGTH = 2048;
 
-// Special-purpose ranges of the IANA registries that are not globally reachable, or that a callback
-// has no business reaching. https://www.iana.org/assignments/iana-ipv4-special-registry and
-// https://www.iana.org/assignments/iana-ipv6-special-registry
+// Every special-purpose range of the IANA registries (also the few marked globally reachable:
+// anycast, AS112, AMT, ORCHIDv2, DRIP; none of them is a webhook receiver), and multicast.
+// https://www.iana.org/assignments/iana-ipv4-special-registry and
+// https://www.iana.org/assignments/iana-ipv6-special-registry; test/unit/callbacks/special-purpose-ranges.test.ts
+// checks every entry of both, when a URL is set and at DNS time. Not blocked as a whole: the
+// prefixes that carry an IPv4 address on the way to the public Internet (IPv4-mapped, NAT64 64:ff9b::/96,
+// 6to4 2002::/16); `embeddedIpv4` judges those by that address.
 const BLOCKED_IPV4: readonly [string, number, string][] = [
   ["0.0.0.0", 8, "unspecified (\"this network\")"],
   ["10.0.0.0", 8, "private"],
@@ -28,8 +32,11 @@ const BLOCKED_IPV4: readonly [string, number, string][] = [
   ["172.16.0.0", 12, "private"],
   ["192.0.0.0", 24, "IETF protocol assignments"],
   ["192.0.2.0", 24, "documentation"],
+  ["192.31.196.0", 24, "AS112 DNS sink"],
+  ["192.52.193.0", 24, "AMT relay anycast"],
   ["192.88.99.0", 24, "6to4 relay anycast"],
   ["192.168.0.0", 16, "private"],
+  ["192.175.48.0", 24, "AS112 DNS sink (direct delegation)"],
   ["198.18.0.0", 15, "benchmarking"],
   ["198.51.100.0", 24, "documentation"],
   ["203.0.113.0", 24, "documentation"],
@@ -42,10 +49,16 @@ const BLOCKED_IPV6: readonly [string, number, string][] = [
   ["::1", 128, "loopback"],
   // IPv4-compatible addresses (deprecated); IPv4-mapped ones (::ffff:0:0/96) are judged by their IPv4 part.
   ["::", 96, "IPv4-compatible"],
+  // IPv4-translated addresses (SIIT, RFC 2765 §2.1: ::ffff:0:a.b.c.d): a translator on the path
+  // would carry the connection to a.b.c.d, e.g. https://[::ffff:0:a9fe:a9fe]/ to 169.254.169.254.
+  // Not in the IANA registry, and never a webhook receiver: refused whatever address it carries.
+  ["::ffff:0:0:0", 96, "IPv4-translated"],
   ["64:ff9b:1::", 48, "local-use NAT64"],
   ["100::", 64, "discard-only"],
+  ["100:0:0:1::", 64, "dummy prefix"],
   ["2001::", 23, "IETF protocol assignments (Teredo, …)"],
   ["2001:db8::", 32, "documentation"],
+  ["2620:4f:8000::", 48, "AS112 DNS sink (direct delegation)"],
   ["3fff::", 20, "documentation"],
   ["5f00::", 16, "segment routing SIDs"],
   ["fc00::", 7, "unique local (private)"],

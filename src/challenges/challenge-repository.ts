@@ -323,9 +323,10 @@ export function createChallengeRepository(
       };
     },
 
-    async findByIdempotencyKey(appId: string, idempotencyKey: string): Promise<StoredChallenge | undefined> {
-      const row = await prisma.challenge.findUnique({
-        where: { appId_idempotencyKey: { appId, idempotencyKey } },
+    /** The challenge stored under one of `idempotencyKeys` (the same key's digests under each HASH_KEY). */
+    async findByIdempotencyKey(appId: string, idempotencyKeys: readonly string[]): Promise<StoredChallenge | undefined> {
+      const row = await prisma.challenge.findFirst({
+        where: { appId, idempotencyKey: { in: [...idempotencyKeys] } },
         select: challengeSelect,
       });
       return row ? toStored(row) : undefined;

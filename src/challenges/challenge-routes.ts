@@ -8,6 +8,8 @@ import { AppError } from "../shared/errors.js";
 import type { ChallengeService } from "./challenge-service.js";
 import { challengeIdParam as challengeId, createChallengeBody, idempotencyKeyHeader, waitSecondsParam } from "./challenge-schemas.js";
 import type { ChallengeView } from "./challenge-view.js";
+import { clientKey } from "../limits/client-key.js";
+import type { WaiterSlots } from "../realtime/waiter-slots.js";
 
 // The request schemas live in challenge-schemas.ts, where the OpenAPI document is generated from.
 export { createChallengeBody };
@@ -25,6 +27,8 @@ export function challengeRoutes(deps: {
   apps: AppService;
   limits: Pick<LimitsService, "checkKey">;
   shutdown: AbortSignal;
+  /** Caps on waiting long-polls and streams per challenge and per client (realtime/waiter-slots.ts). */
+  waiters: WaiterSlots;
 }): Router {
   const router = Router();
   // Waiting long-polls and streams to end on shutdown. One listener on the signal for all of them:
@@ -70,20 +74,26 @@ export function challengeRoutes(deps: {
       let latest: ChallengeView | undefined;
       let stop: (() => void) | undefined;
       let settled = false;
+      // The slot this long-poll holds while it waits (taken once the first read authorised it).
+      let slot: { release: () => void } | undefined;
       // Asked to answer (shutdown, time up, client gone) before the first read gave the current
       // state: answer with it as soon as it is there.
       let settleOnFirstView = false;
+      const finish = () => {
+        settled = true;
+        clearTimeout(timer);
+        stop?.();
+        slot?.release();
+        onShutdown.delete(settle);
+        res.off("close", settle);
+      };
       const settle = () => {
         if (settled) return;
         if (!latest) {
           settleOnFirstView = true;
           return;
         }
-        settled = true;
-        clearTimeout(timer);
-        stop?.();
-        onShutdown.delete(settle);
-        res.off("close", settle);
+        finish();
         resolve(latest!);
       };
       const timer = setTimeout(settle, waitSeconds * 1000);
@@ -91,10 +101,17 @@ export function challengeRoutes(deps: {
       res.on("close", settle);
       deps.challenges
         .watch(id, accessOf(req), (v, isFinal) => {
+          if (settled) return;
           latest = v;
           if (!first) {
             first = v;
-            if (isFinal || settleOnFirstView) settle();
+            if (isFinal || settleOnFirstView) return settle();
+            const taken = deps.waiters.acquire(id, clientKey(req.ip));
+            if ("refused" in taken) {
+              finish();
+              return reject(taken.refused);
+            }
+            slot = taken;
           } else settle();
         })
         .then((s) => {
@@ -105,10 +122,7 @@ export function challengeRoutes(deps: {
           }
         })
         .catch((error: unknown) => {
-          settled = true;
-          clearTimeout(timer);
-          onShutdown.delete(settle);
-          res.off("close", settle);
+          finish();
           reject(error);
         });
     });
@@ -119,15 +133,29 @@ export function challengeRoutes(deps: {
     const id = parseWith(challengeId, req.params.id, "id");
     let heartbeat: NodeJS.Timeout | undefined;
     let stop: (() => void) | undefined;
+    let slot: { release: () => void } | undefined;
+    let refused: AppError | undefined;
     const end = () => {
       clearInterval(heartbeat);
       stop?.();
+      slot?.release();
       onShutdown.delete(end);
       if (!res.writableEnded) res.end();
     };
     // The first view comes synchronously inside watch(): headers go out then, so an unknown id is
-    // still a clean 404 (watch throws before calling back).
+    // still a clean 404 (watch throws before calling back), and a stream over the caps a clean 429
+    // (a slot is taken only once the read authorised the request, and only to wait: a final
+    // challenge's stream answers at once).
     stop = await deps.challenges.watch(id, accessOf(req), (view, isFinal) => {
+      if (refused) return;
+      if (!res.headersSent && !isFinal) {
+        const taken = deps.waiters.acquire(id, clientKey(req.ip));
+        if ("refused" in taken) {
+          refused = taken.refused;
+          return;
+        }
+        slot = taken;
+      }
       if (!res.headersSent) {
         res.writeHead(200, {
           "Content-Type": "text/event-stream; charset=utf-8",
@@ -142,6 +170,10 @@ export function challengeRoutes(deps: {
       res.write(`event: status\ndata: ${JSON.stringify(view)}\n\n`);
       if (isFinal) setImmediate(end);
     });
+    if (refused) {
+      stop();
+      throw refused;
+    }
     if (res.writableEnded || res.destroyed || deps.shutdown.aborted) end();
   });
 

@@ -4,7 +4,7 @@
 import type { AppDirectory, AppPolicy } from "../apps/app-directory.js";
 import type { Principal } from "../apps/app-service.js";
 import type { Clock } from "../shared/clock.js";
-import { randomId, safeEqual, sha256Hex, type Hasher } from "../shared/crypto.js";
+import { randomId, safeEqual, type Hasher } from "../shared/crypto.js";
 import { AppError } from "../shared/errors.js";
 import type { ChallengePurgeCutoffs, ChallengePurgeTable, ChallengeRepository, ReadChallenge, StoredChallenge } from "./challenge-repository.js";
 import type { CreatedChallenge } from "./challenge-schemas.js";
@@ -163,8 +163,8 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
   }
 
   /** Rebuilds the answer of an earlier request with the same Idempotency-Key. */
-  function replay(existing: StoredChallenge, fingerprint: string, seed: string, appName: string, now: Date, policy: AppPolicy) {
-    if (existing.requestFingerprint !== fingerprint) {
+  function replay(existing: StoredChallenge, fingerprints: readonly string[], seed: string, appName: string, now: Date, policy: AppPolicy) {
+    if (existing.requestFingerprint === null || !fingerprints.includes(existing.requestFingerprint)) {
       throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request body");
     }
     for (let attempt = 0; attempt < MAX_CODE_DRAWS; attempt++) {
@@ -204,14 +204,21 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
     const context = checkContext(input.purpose, input.context);
     const locale = resolveLocale(input.locale, app.defaultLocale);
 
-    const idemKey = idempotencyKey ? sha256Hex(`idem:${idempotencyKey}`) : null;
+    // An Idempotency-Key belongs to the API key that sent it: the backend's key, guessed and sent
+    // with the app's publishable key, must not give back the backend's code and poll token. It is
+    // stored, like the request fingerprint, as a keyed digest: a fingerprint is made of a phone
+    // number (an unkeyed hash of it falls to trying every number) and a client may build its
+    // Idempotency-Key from one. Look-ups try every HASH_KEY (rotation); the first one writes.
+    const idemKeys = idempotencyKey ? hasher.keyedAll("idempotency-key", JSON.stringify([principal.keyId, idempotencyKey])) : null;
+    const idemKey = idemKeys?.[0] ?? null;
     const seed = idemKey ? `${app.id}\u0000${idemKey}` : "";
-    const fingerprint = idemKey
-      ? sha256Hex(JSON.stringify([phone.e164, input.purpose, context ?? null, input.locale ?? null]))
+    const fingerprints = idemKey
+      ? hasher.keyedAll("request-fingerprint", JSON.stringify([phone.e164, input.purpose, context ?? null, input.locale ?? null]))
       : null;
-    if (idemKey && fingerprint) {
-      const existing = await challenges.findByIdempotencyKey(app.id, idemKey);
-      if (existing) return replay(existing, fingerprint, seed, app.name, now, app);
+    const fingerprint = fingerprints?.[0] ?? null;
+    if (idemKeys && fingerprints) {
+      const existing = await challenges.findByIdempotencyKey(app.id, idemKeys);
+      if (existing) return replay(existing, fingerprints, seed, app.name, now, app);
     }
 
     const phoneHashes = hasher.phoneAll(phone.e164);
@@ -252,9 +259,9 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
       }
       // A unique violation: the same Idempotency-Key committed meanwhile (replay it), or the code
       // is taken among the phone's pending challenges (draw another).
-      if (idemKey && fingerprint) {
-        const existing = await challenges.findByIdempotencyKey(app.id, idemKey);
-        if (existing) return replay(existing, fingerprint, seed, app.name, now, app);
+      if (idemKeys && fingerprints) {
+        const existing = await challenges.findByIdempotencyKey(app.id, idemKeys);
+        if (existing) return replay(existing, fingerprints, seed, app.name, now, app);
       }
     }
     throw new AppError("SERVICE_UNAVAILABLE", "Could not draw a free code; retry");

@@ -25,7 +25,13 @@ export const statsQuery = z.strictObject({
   purpose: z.enum(PURPOSES as unknown as [string, ...string[]]).optional(),
 });
 
-export function dashboardRoutes(deps: { dashboard: DashboardService; adminTokens: readonly string[] }): Router {
+/** The admin token's attempt limit (limits-service.ts): checked before the token, counted after a wrong one. */
+export type AdminAttempts = {
+  refuseSpentAdminClient(clientIp: string | undefined): Promise<void>;
+  countWrongAdminToken(clientIp: string | undefined): Promise<void>;
+};
+
+export function dashboardRoutes(deps: { dashboard: DashboardService; adminTokens: readonly string[]; attempts: AdminAttempts }): Router {
   const router = Router();
   const enabled = deps.adminTokens.length > 0;
   const page = readTemplate(enabled ? "dashboard.html" : "dashboard-disabled.html");
@@ -37,7 +43,9 @@ export function dashboardRoutes(deps: { dashboard: DashboardService; adminTokens
   router.get("/v1/admin/stats", async (req, res) => {
     if (!enabled) throw new AppError("NOT_FOUND", "The dashboard is disabled: set ADMIN_TOKEN to enable it");
     res.setHeader("Cache-Control", "no-store");
+    await deps.attempts.refuseSpentAdminClient(req.ip);
     if (!presentsOneOf(req, deps.adminTokens)) {
+      await deps.attempts.countWrongAdminToken(req.ip);
       throw new AppError("UNAUTHENTICATED", "Use the header Authorization: Bearer <ADMIN_TOKEN>");
     }
     // Empty parameters (an unselected filter) count as absent.

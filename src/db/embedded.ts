@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
+import { standardWebhooksSecretProblem, textSecretProblem } from "../shared/secret-strength.js";
 
 export class DataDirInUseError extends Error {
   constructor(readonly dataDir: string, readonly pid: number) {
@@ -63,6 +64,17 @@ export function loadOrCreateSecrets(dataDir: string): { secrets: EmbeddedSecrets
   try {
     const parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<EmbeddedSecrets>;
     if (typeof parsed.hashKey === "string" && typeof parsed.genericWebhookSecret === "string") {
+      // Generated strong; refused if edited into weak ones (the same rules as the variables).
+      const weak = [
+        ["hashKey", textSecretProblem(parsed.hashKey)],
+        ["genericWebhookSecret", standardWebhooksSecretProblem(parsed.genericWebhookSecret)],
+      ].filter(([, problem]) => problem !== undefined);
+      if (weak.length > 0) {
+        throw new Error(
+          `${file}: ${weak.map(([name, problem]) => `${name} ${problem}`).join("; ")}. ` +
+            "Set HASH_KEY and GENERIC_WEBHOOK_SECRET to strong values instead, or move the file away to generate new ones (existing hashes will no longer match)",
+        );
+      }
       return { secrets: { hashKey: parsed.hashKey, genericWebhookSecret: parsed.genericWebhookSecret }, created: false };
     }
     throw new Error(`${file} is incomplete; move it away to generate new secrets (existing hashes will no longer match)`);

@@ -1,6 +1,7 @@
 // HTTP routes of /v1/inbound/:provider. The raw bytes and the public URL are captured before any
 // parsing, because signatures cover them.
-import express, { Router, type Request, type Response } from "express";
+import express, { Router, type Request, type RequestHandler, type Response } from "express";
+import { setLogPath } from "../http/logger.js";
 import type { Clock } from "../shared/clock.js";
 import type { InboundRequest } from "../providers/provider.js";
 import type { InboundService } from "./inbound-service.js";
@@ -38,9 +39,17 @@ export function inboundRoutes(deps: { inbound: InboundService; publicBaseUrl: st
     res.send(answer.body ?? "");
   };
 
-  router.post("/:provider", raw, handle);
-  router.get("/:provider", handle);
-  router.post("/:provider/:token", raw, handle);
-  router.get("/:provider/:token", handle);
+  // Log lines show the route, not the path: `/v1/inbound/<provider>/[token]` however the path was
+  // spelled (http/logger.ts). Set first, so that requests refused by the body parser are covered too.
+  const logPath: RequestHandler = (req, _res, next) => {
+    const provider = String(req.params.provider ?? "").toLowerCase();
+    const name = /^[a-z0-9-]{1,24}$/.test(provider) ? provider : "[invalid]";
+    setLogPath(req, `/v1/inbound/${name}${req.params.token !== undefined ? "/[token]" : ""}`);
+    next();
+  };
+  router.post("/:provider", logPath, raw, handle);
+  router.get("/:provider", logPath, handle);
+  router.post("/:provider/:token", logPath, raw, handle);
+  router.get("/:provider/:token", logPath, handle);
   return router;
 }

@@ -2,16 +2,36 @@
 import type { AppDirectory } from "../apps/app-directory.js";
 import type { Principal } from "../apps/app-service.js";
 import type { RateLimitSettings } from "../config.js";
+import { clientKey } from "./client-key.js";
 import type { RateLimits } from "./rate-limit-repository.js";
 
 export type LimitsService = ReturnType<typeof createLimitsService>;
 
-export function createLimitsService(deps: { rateLimits: RateLimits; apps: Pick<AppDirectory, "findKeyLimits">; defaults: RateLimitSettings }) {
+export function createLimitsService(deps: {
+  rateLimits: RateLimits;
+  apps: Pick<AppDirectory, "findKeyLimits">;
+  defaults: RateLimitSettings;
+  /** Wrong admin tokens one client may send per window (15 minutes). */
+  adminTokenMaxFailures?: number;
+}) {
   const { rateLimits, apps, defaults } = deps;
+  const adminLimit = deps.adminTokenMaxFailures ?? 10;
   return {
     /**
+     * The admin token's attempt limit, per client: once its wrong tokens of the window are spent,
+     * every attempt is refused (429), the right token included, so guessing stops there.
+     */
+    async refuseSpentAdminClient(clientIp: string | undefined): Promise<void> {
+      await rateLimits.refuseIfSpent("admin_token", clientKey(clientIp), adminLimit);
+    },
+    async countWrongAdminToken(clientIp: string | undefined): Promise<void> {
+      await rateLimits.countFailure("admin_token", clientKey(clientIp), adminLimit);
+    },
+
+    /**
      * Secret keys: every request counts. Publishable keys: challenge creations count per key and
-     * client IP (reads with a poll token are not limited here: polling is expected).
+     * client (its IPv4 address or IPv6 /64, see client-key.ts); reads with a poll token are not
+     * limited here: polling is expected.
      */
     async checkKey(principal: Principal, clientIp: string | undefined, isCreation: boolean): Promise<void> {
       if (principal.kind === "publishable" && !isCreation) return;
@@ -21,7 +41,7 @@ export function createLimitsService(deps: { rateLimits: RateLimits; apps: Pick<A
         await rateLimits.consume("secret_key", principal.keyId, limit);
       } else {
         const limit = overrides?.rateLimitPublishableKeyPerMinute ?? defaults.publishableKeyPerMinute;
-        await rateLimits.consume("publishable_key", `${principal.keyId}|${clientIp ?? "unknown"}`, limit);
+        await rateLimits.consume("publishable_key", `${principal.keyId}|${clientKey(clientIp)}`, limit);
       }
     },
 

@@ -569,7 +569,6 @@ function webhookPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
       "WEBHOOK_SIGNATURE_MISSING",
       "WEBHOOK_SIGNATURE_INVALID",
       ...(doc.hasTimestamp ? (["WEBHOOK_TIMESTAMP_OUT_OF_RANGE"] as const) : []),
-      "WEBHOOK_NOT_CONFIGURED",
       "PAYLOAD_TOO_LARGE",
       ...WEBHOOK_SERVICE_ERRORS,
     ];
@@ -959,7 +958,7 @@ export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenAp
       { name: "Challenges", description: "Create a challenge, follow it, cancel or consume it." },
       {
         name: "Inbound webhooks",
-        description: `Called by the SMS providers. Each checks the provider's signature (or secret path token) on the raw bytes and the URL built from \`PUBLIC_BASE_URL\`, before parsing; forged, unsigned, tampered or stale requests get 401/403 and write nothing; a provider without its secret refuses every delivery (403 \`WEBHOOK_NOT_CONFIGURED\`). An unknown provider name answers 404 ${codeLink("UNKNOWN_PROVIDER", base)}.`,
+        description: `Called by the SMS providers. Each checks the provider's signature (or secret path token) on the raw bytes and the URL built from \`PUBLIC_BASE_URL\`, before parsing; forged, unsigned, tampered or stale requests get 401/403 and write nothing; a provider without its secret refuses every delivery, answered exactly as a forged request (so the answers do not tell which providers are set up; the log line says \`WEBHOOK_NOT_CONFIGURED\`). An unknown provider name answers 404 ${codeLink("UNKNOWN_PROVIDER", base)}.`,
       },
       {
         name: "Delivery reports",

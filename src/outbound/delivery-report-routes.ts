@@ -1,6 +1,7 @@
 // HTTP routes of /v1/delivery-reports/:provider (and /:provider/:token for the unsigned providers).
 // The raw bytes and the public URL are captured before any parsing, because signatures cover them.
-import express, { Router, type Request, type Response } from "express";
+import express, { Router, type NextFunction, type Request, type Response } from "express";
+import { setLogPath } from "../http/logger.js";
 import type { InboundRequest } from "../providers/provider.js";
 import type { Clock } from "../shared/clock.js";
 import type { DeliveryReportService } from "./delivery-report-service.js";
@@ -25,9 +26,15 @@ export function deliveryReportRoutes(deps: { reports: DeliveryReportService; pub
     const { status } = await deps.reports.handle(String(req.params.provider ?? "").toLowerCase(), request);
     res.status(status).type("text/plain").send("");
   };
-  router.post("/:provider", raw, handle);
-  router.get("/:provider", handle);
-  router.post("/:provider/:token", raw, handle);
-  router.get("/:provider/:token", handle);
+  // Log lines name the provider, never the path token (set by the route, whatever the path's spelling).
+  const logPath = (req: Request, _res: Response, next: NextFunction) => {
+    const name = /^[a-z0-9-]{1,24}$/i.test(String(req.params.provider)) ? String(req.params.provider).toLowerCase() : "[invalid]";
+    setLogPath(req, `/v1/delivery-reports/${name}${req.params.token !== undefined ? "/[token]" : ""}`);
+    next();
+  };
+  router.post("/:provider", logPath, raw, handle);
+  router.get("/:provider", logPath, handle);
+  router.post("/:provider/:token", logPath, raw, handle);
+  router.get("/:provider/:token", logPath, handle);
   return router;
 }

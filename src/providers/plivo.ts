@@ -23,6 +23,11 @@
 //   ever. Accepted only when PLIVO_ACCEPT_V2 is true, and only when no V3 signature is present
 //   (a present but wrong V3 signature is never rescued by V2). Plivo's messaging pages document
 //   only V2, so some accounts may need it; see docs/providers/plivo.md.
+// V3 concatenates the POST parameters' names and values without separators, and a POST may carry
+// a query too (`?` + query + `.` + form): a captured request could be cut into other parameters
+// under the same signature (a new MessageUUID that dedup does not know, or a sender taken from the
+// text). After the signature matched, resplit.ts refuses any request that reads as other
+// parameters than Plivo's.
 // Neither version signs a time: replay safety rests on the core's dedup of (provider,
 // MessageUUID). Plivo retries a non-2xx or a response slower than 8 s three times (+60 s, +120 s,
 // +240 s: https://support.plivo.com/hc/en-us/articles/360041344652) with the same MessageUUID.
@@ -33,6 +38,7 @@ import { z } from "zod";
 import { AppError } from "../shared/errors.js";
 import type { InboundRequest, ProviderMessage, SyncProviderAdapter, VerifyResult } from "./provider.js";
 import { invalidPayload } from "./payload.js";
+import { messageIdProblem, PLIVO_RESPLIT_RULES, resplitProblem, type Segment } from "./resplit.js";
 
 export type PlivoSettings = { authTokens: readonly string[]; acceptV2: boolean };
 
@@ -78,19 +84,36 @@ function sortedParams(params: readonly Param[]): Param[] {
   return [...byName.keys()].sort().flatMap((name) => byName.get(name)!.sort().map((value) => [name, value] as const));
 }
 
+/** What V3 signs after the URL's base, piece by piece (names, values, separators): see the header comment. */
+export function plivoV3Segments(method: "GET" | "POST", query: string, postParams: readonly Param[]): Segment[] {
+  const separator = (text: string): Segment => ({ text, role: "separator" });
+  const querySegments = sortedParams(formParams(query)).flatMap(([k, v], i): Segment[] => [
+    ...(i > 0 ? [separator("&")] : []),
+    { text: k, role: "name", part: "query" },
+    separator("="),
+    { text: v, role: "value", param: k, part: "query" },
+  ]);
+  const hasQuery = querySegments.length > 0;
+  const hasPost = method === "POST" && postParams.length > 0;
+  const postSegments = hasPost
+    ? sortedParams(postParams).flatMap(([k, v]): Segment[] => [
+        { text: k, role: "name", part: "form" },
+        { text: v, role: "value", param: k, part: "form" },
+      ])
+    : [];
+  return [
+    ...(hasQuery || hasPost ? [separator("?")] : []),
+    ...querySegments,
+    ...(hasQuery && hasPost ? [separator(".")] : []),
+    ...postSegments,
+  ];
+}
+
 /** The string V3 signs before `.` + nonce (see the header comment). */
 export function plivoV3BaseString(method: "GET" | "POST", url: string, postParams: readonly Param[]): string | undefined {
   const split = splitPlivoUrl(url);
   if (!split) return undefined;
-  const query = sortedParams(formParams(split.query))
-    .map(([k, v]) => `${k}=${v}`)
-    .join("&");
-  const hasPost = method === "POST" && postParams.length > 0;
-  const post = hasPost ? sortedParams(postParams).map(([k, v]) => k + v).join("") : "";
-  let out = split.base;
-  if (query.length > 0 || hasPost) out += `?${query}`;
-  if (query.length > 0 && hasPost) out += ".";
-  return out + post;
+  return split.base + plivoV3Segments(method, split.query, postParams).map((s) => s.text).join("");
 }
 
 export function computePlivoV3Signature(
@@ -150,9 +173,11 @@ export function verifyPlivoRequest(settings: PlivoSettings, request: InboundRequ
     const expected = authTokens.map((token) =>
       Buffer.from(computePlivoV3Signature(token, { method: request.method, url: request.publicUrl, postParams, nonce }), "base64"),
     );
-    return matchesAny(presented, expected)
-      ? { ok: true }
-      : { ok: false, code: "WEBHOOK_SIGNATURE_INVALID", reason: "X-Plivo-Signature-V3 does not match" };
+    if (!matchesAny(presented, expected)) return { ok: false, code: "WEBHOOK_SIGNATURE_INVALID", reason: "X-Plivo-Signature-V3 does not match" };
+    // V3 covers names and values without separators: refuse a request that reads the signed text
+    // as other parameters than Plivo sent (resplit.ts).
+    const resplit = resplitProblem(plivoV3Segments(request.method, splitPlivoUrl(request.publicUrl)!.query, postParams), PLIVO_RESPLIT_RULES);
+    return resplit ? { ok: false, code: "WEBHOOK_SIGNATURE_INVALID", reason: `X-Plivo-Signature-V3 covers a re-split request: ${resplit}` } : { ok: true };
   }
 
   const hasV2 = Boolean(h[PLIVO_HEADERS.v2] || h[PLIVO_HEADERS.maV2]);
@@ -171,9 +196,11 @@ export function verifyPlivoRequest(settings: PlivoSettings, request: InboundRequ
   if (presented.length === 0) return { ok: false, code: "WEBHOOK_SIGNATURE_INVALID", reason: "malformed X-Plivo-Signature-V2" };
   if (splitPlivoUrl(request.publicUrl) === undefined) return { ok: false, code: "WEBHOOK_SIGNATURE_INVALID", reason: "unusable public URL" };
   const expected = authTokens.map((token) => Buffer.from(computePlivoV2Signature(token, { url: request.publicUrl, nonce }), "base64"));
-  return matchesAny(presented, expected)
-    ? { ok: true }
-    : { ok: false, code: "WEBHOOK_SIGNATURE_INVALID", reason: "X-Plivo-Signature-V2 does not match" };
+  if (!matchesAny(presented, expected)) return { ok: false, code: "WEBHOOK_SIGNATURE_INVALID", reason: "X-Plivo-Signature-V2 does not match" };
+  // V2 covers neither the body nor the query (anyone who saw one signed request can send any
+  // message with it; PLIVO_ACCEPT_V2 accepts that): only the id's documented form is checked.
+  const idProblem = messageIdProblem(messageParams(request), PLIVO_RESPLIT_RULES);
+  return idProblem ? { ok: false, code: "WEBHOOK_SIGNATURE_INVALID", reason: idProblem } : { ok: true };
 }
 
 // The fields we read. Others (TotalRate, TotalAmount, MessageIntent, PowerpackUUID…) are ignored.
@@ -200,11 +227,13 @@ function parseUnits(value: string | undefined): number | undefined {
   return n >= 1 ? n : undefined;
 }
 
+/** The message's parameters: the query of a GET, the form of a POST. */
+function messageParams(request: InboundRequest): Param[] {
+  return request.method === "GET" ? formParams(splitPlivoUrl(request.publicUrl)?.query ?? "") : formParams(request.rawBody.toString("utf8"));
+}
+
 export function parsePlivoRequest(request: InboundRequest): ProviderMessage[] {
-  const params =
-    request.method === "GET"
-      ? formParams(splitPlivoUrl(request.publicUrl)?.query ?? "")
-      : formParams(request.rawBody.toString("utf8"));
+  const params = messageParams(request);
   const fields: Record<string, string> = {};
   for (const [name, value] of params) {
     if (SINGLE_VALUED.includes(name) && name in fields) {

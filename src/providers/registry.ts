@@ -1,6 +1,7 @@
 // The provider adapters, by name, built from configuration. A provider without its secret is still
-// registered: it refuses every delivery (nothing is accepted unchecked).
+// registered: it refuses every delivery (nothing is accepted unchecked), like a forged one.
 import type { ProviderSettings } from "../config.js";
+import { randomBytesBase64, randomEd25519PublicKey, randomSecret } from "../shared/crypto.js";
 import { createBirdAdapter } from "./bird.js";
 import { createGenericAdapter } from "./generic.js";
 import { createInfobipAdapter } from "./infobip.js";
@@ -28,13 +29,38 @@ export const PROVIDER_NAMES = [
 
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
-export function createProviderRegistry(
-  settings: ProviderSettings & {
-    genericWebhookSecrets: readonly string[];
-    /** Keys the message ids that adapters derive when a provider gives none (smsmode API 2.7). */
-    messageIdKey: string;
-  },
-): ReadonlyMap<string, ProviderAdapter> {
+export type RegistrySettings = ProviderSettings & {
+  genericWebhookSecrets: readonly string[];
+  /** Keys the message ids that adapters derive when a provider gives none (smsmode API 2.7). */
+  messageIdKey: string;
+};
+
+/**
+ * A provider without its secret verifies with a secret that nobody knows, drawn at start-up and
+ * never stored: it refuses every delivery, and answers a stranger exactly as a configured
+ * provider answers a forged request (same status, code, detail and work). Answering
+ * `WEBHOOK_NOT_CONFIGURED` instead told anyone which providers an instance is set up for; the
+ * operator still sees that code in the log line and the metrics (runtime.ts).
+ */
+function withUnknownSecrets(settings: RegistrySettings): RegistrySettings {
+  const or = (secrets: readonly string[], make: () => string) => (secrets.length > 0 ? secrets : [make()]);
+  return {
+    ...settings,
+    genericWebhookSecrets: or(settings.genericWebhookSecrets, () => `whsec_${randomBytesBase64(32)}`),
+    twilioAuthTokens: or(settings.twilioAuthTokens, () => randomSecret()),
+    vonageSignatureSecrets: or(settings.vonageSignatureSecrets, () => randomSecret()),
+    plivoAuthTokens: or(settings.plivoAuthTokens, () => randomSecret()),
+    telnyxPublicKeys: or(settings.telnyxPublicKeys, randomEd25519PublicKey),
+    birdSigningKeys: or(settings.birdSigningKeys, () => randomSecret()),
+    messagebirdSigningKeys: or(settings.messagebirdSigningKeys, () => randomSecret()),
+    smsmodeTokens: or(settings.smsmodeTokens, () => randomSecret()),
+    sinchTokens: or(settings.sinchTokens, () => randomSecret()),
+    infobipTokens: or(settings.infobipTokens, () => randomSecret()),
+  };
+}
+
+export function createProviderRegistry(configured: RegistrySettings): ReadonlyMap<string, ProviderAdapter> {
+  const settings = withUnknownSecrets(configured);
   const adapters: ProviderAdapter[] = [
     createGenericAdapter(settings.genericWebhookSecrets),
     createTwilioAdapter({ authTokens: settings.twilioAuthTokens }),

@@ -24,6 +24,11 @@
 // - No timestamp is signed: a captured request stays valid forever. Replay safety rests entirely
 //   on the core's dedup of (provider, MessageSid): a replay is answered 200 and changes nothing.
 //   Twilio retries (connection overrides `rc`) with the same MessageSid, so dedup covers them too.
+// - Names and values are concatenated without separators, so a captured request could be cut
+//   into other parameters under the same signature (a new MessageSid that dedup does not know, or
+//   a sender written into the body): after the signature matched, resplit.ts refuses any request
+//   that reads as other parameters than Twilio's (MessageSid of Twilio's form, no other id, names
+//   of Twilio's form, `From` only where Twilio puts it).
 //
 // Answer: 200 with empty TwiML. We never reply by SMS (no oracle for code guessers, no cost).
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -31,6 +36,7 @@ import { z } from "zod";
 import { AppError } from "../shared/errors.js";
 import type { InboundRequest, ProviderMessage, SyncProviderAdapter, VerifyResult } from "./provider.js";
 import { invalidPayload } from "./payload.js";
+import { messageIdProblem, resplitProblem, TWILIO_RESPLIT_RULES, twilioSegments } from "./resplit.js";
 
 export type TwilioSettings = { authTokens: readonly string[] };
 
@@ -61,17 +67,7 @@ function queryOf(url: string): string {
  * order, as twilio-node's `getExpectedTwilioSignature` does (inbound SMS never repeats a name).
  */
 export function twilioSignedString(url: string, params: readonly Param[]): string {
-  const byName = new Map<string, Set<string>>();
-  for (const [name, value] of params) {
-    const values = byName.get(name) ?? new Set<string>();
-    values.add(value);
-    byName.set(name, values);
-  }
-  let out = url;
-  for (const name of [...byName.keys()].sort()) {
-    for (const value of [...byName.get(name)!].sort()) out += name + value;
-  }
-  return out;
+  return url + twilioSegments(params).map((s) => s.text).join("");
 }
 
 export function computeTwilioSignature(authToken: string, url: string, params: readonly Param[] = []): string {
@@ -130,7 +126,15 @@ export function verifyTwilioRequest(authTokens: readonly string[], request: Inbo
       if (timingSafeEqual(presented, expected)) matched = true;
     }
   }
-  return matched ? { ok: true } : { ok: false, code: "WEBHOOK_SIGNATURE_INVALID", reason: "X-Twilio-Signature does not match" };
+  if (!matched) return { ok: false, code: "WEBHOOK_SIGNATURE_INVALID", reason: "X-Twilio-Signature does not match" };
+  // The signature covers names and values without separators: refuse a request that reads the
+  // signed text as other parameters than Twilio sent (resplit.ts). A GET's parameters are in the
+  // URL, %-encoded with their `&` and `=`: one reading only; its id must still have Twilio's form.
+  const resplit =
+    request.method === "POST"
+      ? resplitProblem(twilioSegments(params), TWILIO_RESPLIT_RULES)
+      : messageIdProblem(formParams(queryOf(request.publicUrl)), TWILIO_RESPLIT_RULES);
+  return resplit ? { ok: false, code: "WEBHOOK_SIGNATURE_INVALID", reason: `X-Twilio-Signature covers a re-split request: ${resplit}` } : { ok: true };
 }
 
 // The fields we read, from https://www.twilio.com/docs/messaging/guides/webhook-request. Others

@@ -1,5 +1,5 @@
 // Which providers that apps actually use have no secret configured. Such a provider refuses every
-// delivery (403 WEBHOOK_NOT_CONFIGURED), which is safe but silent for whoever set the app up, so the
+// delivery (answered as a forged request would be), which is safe but silent for whoever set the app up, so the
 // server warns at start-up and `apps create` / `apps add-number` warn on the spot. Pure: plain data in.
 import type { ProviderSettings } from "../config.js";
 import type { ProviderName } from "./registry.js";
@@ -14,7 +14,7 @@ export const PROVIDER_SECRET_VARIABLE: Readonly<Record<ProviderName, string>> = 
   bird: "BIRD_SIGNING_KEY",
   messagebird: "MESSAGEBIRD_SIGNING_KEY",
   smsmode: "SMSMODE_WEBHOOK_TOKEN",
-  sinch: "SINCH_WEBHOOK_TOKEN",
+  sinch: "SINCH_WEBHOOK_SECRET or SINCH_WEBHOOK_TOKEN",
   infobip: "INFOBIP_WEBHOOK_TOKEN",
 };
 
@@ -29,7 +29,7 @@ export function configuredProviders(settings: ProviderSettings, genericSecrets: 
     bird: settings.birdSigningKeys.length > 0,
     messagebird: settings.messagebirdSigningKeys.length > 0,
     smsmode: settings.smsmodeTokens.length > 0,
-    sinch: settings.sinchTokens.length > 0,
+    sinch: settings.sinchTokens.length > 0 || settings.sinchSigningSecrets.length > 0,
     infobip: settings.infobipTokens.length > 0,
   };
 }
@@ -65,6 +65,6 @@ export function describeUnconfigured(entry: UnconfiguredProvider): string {
   const apps = entry.apps.length === 1 ? `app "${entry.apps[0]}"` : `${entry.apps.length} apps (${entry.apps.map((a) => `"${a}"`).join(", ")})`;
   return (
     `${entry.variable} is not set, but ${apps} ${entry.apps.length === 1 ? "receives" : "receive"} SMS through the ${entry.provider} provider: ` +
-    `every delivery to /v1/inbound/${entry.provider} is refused (403 WEBHOOK_NOT_CONFIGURED) until it is set`
+    `every delivery to /v1/inbound/${entry.provider} is refused (as a forged request is) until it is set`
   );
 }

@@ -1,5 +1,5 @@
 // Hashing, keyed digests and random tokens. The one home of randomness besides the code generator.
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 import { customAlphabet } from "nanoid";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -16,6 +16,17 @@ export function randomId(prefix: string, length = 22): string {
 /** A random secret of `bytes` bytes, base64url. 32 bytes = 256 bits. */
 export function randomSecret(bytes = 32): string {
   return randomBytes(bytes).toString("base64url");
+}
+
+/** `bytes` random bytes, standard Base64 (Standard Webhooks secrets). */
+export function randomBytesBase64(bytes: number): string {
+  return randomBytes(bytes).toString("base64");
+}
+
+/** The public key of a fresh Ed25519 key pair whose private key is thrown away (Base64, 32 bytes). */
+export function randomEd25519PublicKey(): string {
+  const { publicKey } = generateKeyPairSync("ed25519");
+  return publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("base64");
 }
 
 export function sha256Hex(value: string | Buffer): string {
@@ -47,6 +58,13 @@ export type Hasher = {
   token(token: string): string;
   /** Groups the parts of one multi-part SMS: provider, sender, recipient, the provider's reference. */
   partGroup(provider: string, senderE164: string, recipient: string, reference: string): string;
+  /**
+   * Anything else stored that derives from a phone, a client or what a client sent: request
+   * fingerprints, idempotency keys, rate-limit keys. `label` separates the uses.
+   */
+  keyed(label: string, value: string): string;
+  /** `keyed` under every key (look-ups during a HASH_KEY rotation). */
+  keyedAll(label: string, value: string): string[];
 };
 
 export function createHasher(keys: readonly string[]): Hasher {
@@ -62,6 +80,8 @@ export function createHasher(keys: readonly string[]): Hasher {
     token: (token) => sha256Hex(`token:${token}`),
     partGroup: (provider, sender, recipient, reference) =>
       digest(primary, "part-group", JSON.stringify([provider, sender, recipient, reference])),
+    keyed: (label, value) => digest(primary, label, value),
+    keyedAll: (label, value) => keys.map((k) => digest(k, label, value)),
   };
 }
 

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import type { Response } from "supertest";
 import { deriveCode } from "../../src/challenges/derived-secrets.js";
 import { fixedClock } from "../../src/shared/clock.js";
-import { randomId, sha256Hex } from "../../src/shared/crypto.js";
+import { createHasher, randomId } from "../../src/shared/crypto.js";
 import { PHONES, TEST_HASH_KEY, startHarness, type Harness } from "../support/harness.js";
 
 const clock = fixedClock("2031-06-02T08:00:00.000Z");
@@ -314,11 +314,14 @@ describe("code uniqueness among a phone's pending challenges", () => {
   });
 
   test("when the code drawn for a new challenge is already pending for the phone, another code is drawn", async () => {
-    // Codes of requests with an Idempotency-Key are derived from (app, key, draw number), so two
-    // keys whose first draws are equal force a collision on the second creation, deterministically.
+    // Codes of requests with an Idempotency-Key are derived from (app, API key, Idempotency-Key,
+    // draw number), so two Idempotency-Keys whose first draws are equal force a collision on the
+    // second creation, deterministically.
     const app = await h.createApp();
+    const [apiKey] = await h.db.query<{ id: string }>(`SELECT id FROM api_keys WHERE app_id = $1 AND kind = 'secret'`, [app.appId]);
+    const idempotencyDigest = (key: string) => createHasher([TEST_HASH_KEY]).keyed("idempotency-key", JSON.stringify([apiKey!.id, key]));
     const firstDraw = (key: string) =>
-      deriveCode(TEST_HASH_KEY, `${app.appId}\u0000${sha256Hex(`idem:${key}`)}`, 0, { length: 6, alphabet: "numeric" });
+      deriveCode(TEST_HASH_KEY, `${app.appId}\u0000${idempotencyDigest(key)}`, 0, { length: 6, alphabet: "numeric" });
     const seen = new Map<string, string>();
     let pair: [string, string] | undefined;
     for (let i = 0; !pair && i < 200_000; i++) {

@@ -383,7 +383,7 @@ twoInstances("two instances on one PostgreSQL", () => {
 if (!onPostgres) test.skip("two dispatchers at once need PostgreSQL (DATABASE_URL): skipped on embedded PGlite", () => undefined);
 
 describe("private targets (SSRF)", () => {
-  test("without CALLBACKS_ALLOW_PRIVATE_NETWORKS an app with a loopback or plain-http callback URL is refused at creation", async () => {
+  test("without CALLBACKS_ALLOW_PRIVATE_NETWORKS an app with a loopback, metadata (also IPv4-translated) or plain-http callback URL is refused at creation", async () => {
     const strictApps = createAppService({
       repository: createAppRepository(h.runtime.database.prisma, { secretSealer }),
       clock: systemClock,
@@ -391,7 +391,7 @@ describe("private targets (SSRF)", () => {
       defaults: h.config.defaults,
       allowPrivateCallbacks: false,
     });
-    for (const callbackUrl of [hookUrl, "https://127.0.0.1/hook", "https://[::1]/hook", "https://localhost/hook", "https://169.254.169.254/"]) {
+    for (const callbackUrl of [hookUrl, "https://127.0.0.1/hook", "https://[::1]/hook", "https://localhost/hook", "https://169.254.169.254/", "https://[::ffff:0:a9fe:a9fe]/"]) {
       const attempt = strictApps.create({ name: "Sneaky", numbers: [{ number: nextNumber() }], callbackUrl });
       await expect(attempt).rejects.toBeInstanceOf(AppError);
       await expect(attempt).rejects.toMatchObject({ code: "VALIDATION_FAILED", extra: { errors: [expect.objectContaining({ field: "callbackUrl" })] } });

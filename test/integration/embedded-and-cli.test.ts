@@ -303,4 +303,18 @@ describe("the server on embedded PGlite", () => {
     },
     120_000,
   );
+
+  test(
+    "with a weak GENERIC_WEBHOOK_SECRET (whsec_ and an empty key) the server refuses to start and says how to make a good one",
+    async () => {
+      const started = start("src/server.ts", [], embeddedEnv({ GENERIC_WEBHOOK_SECRET: "whsec_", PORT: String(await freePort()) }));
+      const timer = setTimeout(() => stopGroup(started.child, "SIGKILL"), PROCESS_TIMEOUT_MS);
+      const out = await started.exited.finally(() => clearTimeout(timer));
+      expect(out.code).toBe(2);
+      expect(out.stderr).toMatch(/GENERIC_WEBHOOK_SECRET: the secret decodes to 0 bytes; Standard Webhooks keys are 24 to 64 random bytes/);
+      expect(out.stderr).toContain("openssl rand -base64 32");
+      expect(out.stderr).not.toMatch(STACK_TRACE);
+    },
+    120_000,
+  );
 });

@@ -95,3 +95,37 @@ describe("per key", () => {
     }
   });
 });
+
+describe("the client behind a publishable key's limit: IPv4 per address, IPv6 per /64", () => {
+  // Client addresses come from X-Forwarded-For, as behind a trusted proxy (TRUST_PROXY=true).
+  let proxied: Harness;
+  beforeAll(async () => {
+    proxied = await startHarness({ env: { TRUST_PROXY: "true", RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE: "5" } });
+  });
+  afterAll(async () => {
+    await proxied.close();
+  });
+  const createFrom = (pk: string, ip: string, i: number) =>
+    proxied.createChallenge(pk, { phone: phoneOf(1000 + i), purpose: "signup" }, { "X-Forwarded-For": ip });
+
+  test("an IPv6 client that rotates its address inside its /64 shares one limit; another /64 has its own", async () => {
+    const app = await proxied.createApp();
+    const statuses: number[] = [];
+    // Six different interface identifiers in 2001:db8:a:b::/64, spelled in several ways.
+    const addresses = ["2001:db8:a:b::1", "2001:db8:a:b:1:2:3:4", "2001:DB8:A:B:FFFF::9", "2001:0db8:000a:000b::77", "2001:db8:a:b:dead:beef:0:1", "2001:db8:a:b::2"];
+    for (const [i, ip] of addresses.entries()) statuses.push((await createFrom(app.pk, ip, i)).status);
+    expect(statuses).toEqual([201, 201, 201, 201, 201, 429]);
+    const refused = await createFrom(app.pk, "2001:db8:a:b::3", 10);
+    expect(refused.body).toMatchObject({ code: "RATE_LIMITED", reason: "publishable_key" });
+    // The neighbouring /64 is another client.
+    expect((await createFrom(app.pk, "2001:db8:a:c::1", 11)).status).toBe(201);
+  });
+
+  test("IPv4 clients are counted per address, whether written as IPv4 or IPv4-mapped IPv6", async () => {
+    const app = await proxied.createApp();
+    for (let i = 0; i < 5; i++) expect((await createFrom(app.pk, "198.51.100.7", 20 + i)).status).toBe(201);
+    expect((await createFrom(app.pk, "::ffff:198.51.100.7", 30)).status).toBe(429);
+    // The next address is another client.
+    expect((await createFrom(app.pk, "198.51.100.8", 31)).status).toBe(201);
+  });
+});

@@ -543,6 +543,11 @@ function memory() {
 }
 
 async function runAll(reqs: Req[]) {
+  // Idle keep-alive sockets may have outlived the server's keepAliveTimeout (5 s) during a long
+  // synchronous pause before this run (building 10,000 requests and forcing GCs on a busy machine):
+  // the server's timer then closes them just as they are reused, and those requests fail with
+  // ECONNRESET, which is no answer of the service. Each run starts on fresh connections.
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
   const answers = await pool(reqs, 8, async (req, i) => {
     if (process.env.REPORT_PROGRESS && (i % 500 === 0 || process.env.REPORT_PROGRESS === "all")) process.stderr.write(`[malformed] ${i}/${reqs.length} ${req.label.slice(0, 80)}\n`);
     try {

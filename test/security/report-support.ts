@@ -17,6 +17,14 @@ export function writeFigure(name: string, data: unknown): void {
   writeFileSync(path.join(REPORT_DIR, "figures", `${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
 }
 
+/**
+ * For suite files (not *.report.ts) that also feed a figure: writes it only under
+ * `npm run security-report` (SECURITY_REPORT_DIR set), so `npm test` leaves no files behind.
+ */
+export function writeFigureWhenReporting(name: string, data: unknown): void {
+  if (process.env.SECURITY_REPORT_DIR) writeFigure(name, data);
+}
+
 /** The harness's Express app listening on a free local port. */
 export async function serve(h: Harness): Promise<{ url: string; close(): Promise<void> }> {
   const server = h.app.listen(0, "127.0.0.1");

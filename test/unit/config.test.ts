@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { ConfigError, loadConfig } from "../../src/config.js";
 
-const HASH_KEY = "k".repeat(32);
+const HASH_KEY = "k7Qw2Zp9Lm4Xr8Tn3Vb6Yc1Hd5Fg0Js2"; // 32 characters
 const HASH_KEY_2 = "second-hash-key-0123456789abcdefghij";
 const WHSEC = `whsec_${Buffer.from("a generic webhook secret, 32 B!!").toString("base64")}`;
 const WHSEC_2 = `whsec_${Buffer.from("another generic webhook secret!!").toString("base64")}`;
@@ -219,5 +219,56 @@ describe("loadConfig result", () => {
     const config = loadConfig(env);
     env.PORT = "5000";
     expect(config.port).toBe(4000);
+  });
+});
+
+describe("weak secrets are refused at start-up, with how to make a good one", () => {
+  // The security review's examples: each of these started the service, and an empty key let
+  // anyone sign inbound SMS.
+  it.each(["whsec_", "whsec_YQ==", "whsec_changeme", `whsec_${Buffer.alloc(32).toString("base64")}`])(
+    "GENERIC_WEBHOOK_SECRET=%s is refused, saying Standard Webhooks keys are 24 to 64 random bytes",
+    (value) => {
+      const error = configErrorOf({ GENERIC_WEBHOOK_SECRET: value });
+      const [problem] = problemsAbout(error, "GENERIC_WEBHOOK_SECRET");
+      expect(problem).toMatch(/bytes|Base64|repeated/);
+      expect(problem).toContain("openssl rand -base64 32");
+    },
+  );
+
+  const WEAK = ["changeme", "0123456789abcdef", "x".repeat(40), "secret-secret-secret"];
+  const SECRET_VARIABLES: [string, RegExp][] = [
+    ["HASH_KEY", /openssl rand/],
+    ["TWILIO_AUTH_TOKEN", /Twilio Console/],
+    ["VONAGE_SIGNATURE_SECRET", /Vonage dashboard/],
+    ["PLIVO_AUTH_TOKEN", /Plivo console/],
+    ["BIRD_SIGNING_KEY", /Bird/],
+    ["MESSAGEBIRD_SIGNING_KEY", /MessageBird dashboard/],
+    ["SMSMODE_WEBHOOK_TOKEN", /openssl rand -hex 32/],
+    ["SINCH_WEBHOOK_TOKEN", /openssl rand -hex 32/],
+    ["INFOBIP_WEBHOOK_TOKEN", /openssl rand -hex 32/],
+    ["METRICS_TOKEN", /openssl rand -hex 32/],
+    ["ADMIN_TOKEN", /openssl rand -hex 32/],
+  ];
+
+  it.each(SECRET_VARIABLES)("%s: every weak value is refused with advice, and the value itself is not repeated", (key, advice) => {
+    for (const weak of WEAK) {
+      const error = configErrorOf({ [key]: weak });
+      const problems = problemsAbout(error, key);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(advice);
+      expect(error.message).not.toContain(weak);
+    }
+  });
+
+  it.each(SECRET_VARIABLES)("%s: one weak secret in a rotation list is named by its position", (key) => {
+    const strong = "9f8e7d6c5b4a39281706f5e4d3c2b1a0a1b2c3d4e5f60718";
+    const [problem] = problemsAbout(configErrorOf({ [key]: `${strong},changeme` }), key);
+    expect(problem).toContain("secret 2 of 2");
+    expect(loadConfig({ [key]: strong })).toBeDefined();
+  });
+
+  it("real-looking provider keys pass: a Twilio auth token (32 hex digits), a Plivo auth token (40 characters)", () => {
+    expect(loadConfig({ TWILIO_AUTH_TOKEN: "7c2b9d0e4f1a3b5c6d7e8f9a0b1c2d3e" }).providers.twilioAuthTokens).toHaveLength(1);
+    expect(loadConfig({ PLIVO_AUTH_TOKEN: "NzJiZjU0YjA0NDVkNGE1ZTk0ZjU1MTRmMmY2MjA5" }).providers.plivoAuthTokens).toHaveLength(1);
   });
 });

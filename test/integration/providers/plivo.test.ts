@@ -179,7 +179,9 @@ describe("refused Plivo deliveries change nothing", () => {
     try {
       const { app, challenge } = await plivoChallenge(PHONES.fr, bare);
       const signed = signPlivoRequest({ secret: AUTH_TOKEN, params: plivoInboundParams({ from: PHONES.fr, to: app.number, text: challenge.smsBody }) });
-      await expectRefused(signed, 403, "WEBHOOK_NOT_CONFIGURED", challenge, bare);
+      // Answered as a forged request (the answer must not tell whether Plivo is set up); the log says why.
+      await expectRefused(signed, 403, "WEBHOOK_SIGNATURE_INVALID", challenge, bare);
+      expect(bare.logs()).toMatch(/"provider":"plivo","code":"WEBHOOK_NOT_CONFIGURED"/);
     } finally {
       await bare.close();
     }

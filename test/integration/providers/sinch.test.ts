@@ -257,16 +257,17 @@ describe("Sinch without a configured token", () => {
     await bare?.close();
   });
 
-  test("every delivery is refused with 403 WEBHOOK_NOT_CONFIGURED, with or without a token", async () => {
+  test("every delivery is refused as a forged one (403 with a token, 401 without; logged as WEBHOOK_NOT_CONFIGURED)", async () => {
     const number = "+447400299999";
     const app = await bare.createApp({ numbers: [{ number, provider: "sinch" }] });
     const c = (await bare.createChallenge(app.sk, { phone: PHONES.de, purpose: "login" })).body as CreatedChallenge;
     const payload = sinchMoText({ from: PHONES.de, to: number, body: c.smsBody, receivedAt: clock.now() });
     const before = await bare.countRows();
-    for (const token of [TOKEN, undefined]) {
+    for (const [token, status, code] of [[TOKEN, 403, "WEBHOOK_SIGNATURE_INVALID"], [undefined, 401, "WEBHOOK_SIGNATURE_MISSING"]] as const) {
       const req = signSinchRequest({ token, payload });
-      expectProblem(await bare.http().post(req.path).set(req.headers).send(req.body), 403, "WEBHOOK_NOT_CONFIGURED");
+      expectProblem(await bare.http().post(req.path).set(req.headers).send(req.body), status, code);
     }
+    expect(bare.logs()).toMatch(/"provider":"sinch","code":"WEBHOOK_NOT_CONFIGURED"/);
     expect(await bare.countRows()).toEqual(before);
     const read = await bare.http().get(`/v1/challenges/${c.id}`).set("X-Poll-Token", c.pollToken);
     expect(read.body.status).toBe("pending");

@@ -317,7 +317,7 @@ describe("what is not an inbound text is acknowledged and writes nothing", () =>
 });
 
 describe("without VONAGE_SIGNATURE_SECRET", () => {
-  test("every Vonage delivery, even correctly signed, is refused with 403 WEBHOOK_NOT_CONFIGURED", async () => {
+  test("every Vonage delivery, even correctly signed, is refused as forged (403 WEBHOOK_SIGNATURE_INVALID; logged as WEBHOOK_NOT_CONFIGURED)", async () => {
     const bare = await startHarness({ clock });
     try {
       const number = "+447400100999";
@@ -329,7 +329,8 @@ describe("without VONAGE_SIGNATURE_SECRET", () => {
       const signed = signVonageRequest({ api: "sms", secret: CURRENT_SECRET, params, timestampSeconds: nowSeconds() });
       const res = await bare.http().get(signed.path);
       expect(res.status).toBe(403);
-      expect(res.body.code).toBe("WEBHOOK_NOT_CONFIGURED");
+      expect(res.body.code).toBe("WEBHOOK_SIGNATURE_INVALID");
+      expect(bare.logs()).toMatch(/"provider":"vonage","code":"WEBHOOK_NOT_CONFIGURED"/);
       expect(await bare.countRows()).toEqual(before);
       const read = await bare.http().get(`/v1/challenges/${c.id}`).set("X-Poll-Token", c.pollToken);
       expect(read.body.status).toBe("pending");

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "@jest/globals";
 import { ConfigError, loadConfig } from "../../../src/config.js";
 
-const PG = { DATABASE_URL: "postgresql://otp@db.example.test/otp", HASH_KEY: "k".repeat(32) };
+const PG = { DATABASE_URL: "postgresql://otp@db.example.test/otp", HASH_KEY: "k7Qw2Zp9Lm4Xr8Tn3Vb6Yc1Hd5Fg0Js2" };
 
 describe("DEMO_ENABLED", () => {
   test("defaults to on in embedded mode and off with DATABASE_URL", () => {
@@ -24,13 +24,14 @@ describe("DEMO_ENABLED", () => {
 describe("ADMIN_TOKEN", () => {
   test("is off when unset, and a comma-separated list of tokens when set", () => {
     expect(loadConfig({}).adminTokens).toEqual([]);
-    expect(loadConfig({ ADMIN_TOKEN: "first-token-0123456789, second-token-0123456789" }).adminTokens).toEqual([
-      "first-token-0123456789",
-      "second-token-0123456789",
+    expect(loadConfig({ ADMIN_TOKEN: "first-admin-token-0123456789, second-admin-token-0123456789" }).adminTokens).toEqual([
+      "first-admin-token-0123456789",
+      "second-admin-token-0123456789",
     ]);
   });
 
-  test("refuses tokens shorter than 16 characters", () => {
+  test("refuses tokens of fewer than 128 bits", () => {
     expect(() => loadConfig({ ADMIN_TOKEN: "short" })).toThrow(/ADMIN_TOKEN/);
+    expect(() => loadConfig({ ADMIN_TOKEN: "first-token-0123456789" })).toThrow(/ADMIN_TOKEN.*115 bits/);
   });
 });

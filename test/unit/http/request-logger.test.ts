@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, test } from "@jest/globals";
-import { createLogger, requestLogger } from "../../../src/http/logger.js";
+import { createLogger, isReadableErrorCode, requestLogger, safePath } from "../../../src/http/logger.js";
 
 type Line = { level: number; msg: string; req?: { id?: string; method?: string; path?: string }; res?: { statusCode?: number }; responseTime?: number };
 
@@ -104,5 +104,42 @@ describe("requestLogger", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 30, msg: "request aborted", req: { path: "/v1/challenges/chl_x" } });
+  });
+});
+
+describe("safePath and the code censor", () => {
+  test.each([
+    ["/v1/inbound/sinch/tok3nTok3nTok3nTok3nTok3nTok3nTok3n", "/v1/inbound/sinch/[token]"],
+    ["//v1/inbound/sinch/tok3nTok3n", "/v1/inbound/sinch/[token]"],
+    ["/V1/INBOUND/SINCH/tok3nTok3n?x=1", "/v1/inbound/sinch/[token]"],
+    ["http://otp.example.test/v1/inbound/smsmode/tok3n", "/v1/inbound/smsmode/[token]"],
+    ["HTTPS://OTP.EXAMPLE.TEST:8443//V1//Inbound//infobip//tok3n/more", "/v1/inbound/infobip/[token]"],
+    ["/v1/%69nbound/sinch/tok3n", "/v1/inbound/sinch/[token]"],
+    ["/v1/inbound/%E0%A4%A/tok3n", "/v1/inbound/[invalid]/[token]"],
+    ["/v1/inbound/tok3nTok3nTok3nTok3nTok3nTok3n", "/v1/inbound/[invalid]"],
+    ["/v1/inbound/twilio?From=%2B33612345678", "/v1/inbound/twilio"],
+    ["/v1/challenges/chl_0000000000000000000000?waitSeconds=5", "/v1/challenges/chl_0000000000000000000000"],
+    ["http://otp.example.test", "/"],
+    ["", "/"],
+  ])("%s is logged as %s", (url, logged) => {
+    expect(safePath(url)).toBe(logged);
+  });
+
+  test.each([
+    ["WEBHOOK_SIGNATURE_INVALID", true],
+    ["INTERNAL", true],
+    ["FORBIDDEN", true],
+    ["ECONNREFUSED", true],
+    ["ERR_CALLBACK_PRIVATE_ADDRESS", true],
+    ["P2002", true],
+    ["123456", false],
+    ["K7MP2Q", false],
+    ["EPERM", false],
+    ["k7mp2q", false],
+    ["code 123456", false],
+    [123456, false],
+    [undefined, false],
+  ])("a code field holding %j stays readable: %s", (value, readable) => {
+    expect(isReadableErrorCode(value)).toBe(readable);
   });
 });

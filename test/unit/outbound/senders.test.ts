@@ -471,9 +471,9 @@ describe("answers every provider shares", () => {
 
 describe("the sender registry", () => {
   it("has one sender per provider, configured from the environment, with delivery-report URLs", async () => {
-    const token = "a".repeat(32);
+    const token = "sinchTok_4Qw8Er2Ty6Ui0Op3As7Df1Gh5Jk9Lz";
     const config = loadConfig({
-      HASH_KEY: "k".repeat(40),
+      HASH_KEY: "Jq3vX9mL2pR7tY4wK8nB5cF1hG6dS0aZ-senders",
       PUBLIC_BASE_URL: "https://otp.example.test",
       TELNYX_API_KEY: "KEY",
       TELNYX_API_BASE_URL: `${stand.url}/`,

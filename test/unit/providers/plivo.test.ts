@@ -30,6 +30,8 @@ import {
 
 const FC_SEED = 20_261_124;
 const TOKEN = "ZDIzN2VkMDU4NzdkYzFjZjQ5NzNmNjQ3NmQ1ZmQ4";
+/** A MessageUUID of Plivo's form. */
+const UUID = "db3ce55a-7f1d-11e1-8ea7-1231380bc196";
 const OTHER_TOKEN = "YjQ4ZmY0ZDY1NjE5NDM1YTk3OTQ5ZDBkZjg2YzNm";
 const RECEIVED_AT = new Date("2031-05-04T10:00:00.000Z");
 const INBOUND_URL = `${HARNESS_PUBLIC_BASE_URL}${PLIVO_INBOUND_PATH}`;
@@ -160,6 +162,21 @@ describe("agreement with the official plivo package", () => {
     .filter((n) => !inherited.has(n));
   const valueArb = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "grapheme", maxLength: 20 }), fc.string({ unit: "binary", maxLength: 20 }));
   const paramsArb = fc.array(fc.tuple(nameArb, valueArb), { maxLength: 10 });
+  // Requests of the shape Plivo sends, which the adapter accepts once the signature matches
+  // (resplit.ts refuses other readings of the signed text): names of Plivo's form, no `F` in
+  // generated names and values (so no stray `From`), and a MessageUUID that is a UUID.
+  const shapedNameArb = fc.stringMatching(/^[A-EG-Z][A-Za-eg-z0-9]{0,11}$/).filter((n) => !inherited.has(n) && !["MessageUUID", "To"].includes(n));
+  const shapedParamsArb = fc
+    .tuple(fc.array(fc.tuple(shapedNameArb, valueArb.map((v) => v.replaceAll("F", "f"))), { maxLength: 10 }), fc.uuid())
+    .map(([pairs, uuid]) => [...pairs, ["MessageUUID", uuid], ["From", "33612345678"], ["To", "447400000123"]] as [string, string][]);
+  const shapedQueryArb = fc.option(
+    fc.uniqueArray(fc.tuple(fc.stringMatching(/^[a-eg-z][a-eg-z0-9_-]{0,7}$/), fc.string({ maxLength: 8 }).map((v) => v.replaceAll("F", "f"))), {
+      minLength: 1,
+      maxLength: 3,
+      selector: ([name]) => name,
+    }),
+    { nil: undefined },
+  );
   // Query names are unique here: the SDK parses the query with Node's core `querystring`, whose
   // arrays come from outside jest's sandbox, so its `instanceof Array` fails under jest (not in
   // production) and repeated query names would be misread by the oracle. Repeated names are
@@ -180,6 +197,17 @@ describe("agreement with the official plivo package", () => {
         // A GET puts the form into the query: see queryArb for why the oracle needs unique names there.
         fc.pre(!hasRepeatedQueryNames(request.publicUrl));
         expect(sdkAcceptsV3(request, token)).toBe(true);
+      }),
+      { seed: FC_SEED, numRuns: 400 },
+    );
+  });
+
+  it("the adapter accepts what validateV3Signature accepts, for requests of Plivo's shape, POST and GET", () => {
+    fc.assert(
+      fc.property(tokenArb, shapedParamsArb, shapedQueryArb, nonceArb, methodArb, (token, pairs, query, nonce, method) => {
+        const request = inbound(signPlivoRequest({ secret: token, params: pairs, path: pathOf(query), nonce, method }));
+        fc.pre(!hasRepeatedQueryNames(request.publicUrl));
+        expect(sdkAcceptsV3(request, token)).toBe(true);
         expect(createPlivoAdapter({ authTokens: [token], acceptV2: false }).verify(request)).toEqual({ ok: true });
       }),
       { seed: FC_SEED, numRuns: 400 },
@@ -188,7 +216,7 @@ describe("agreement with the official plivo package", () => {
 
   it("validateSignature (V2) accepts what signPlivoRequest signs as V2", () => {
     fc.assert(
-      fc.property(tokenArb, paramsArb, queryArb, nonceArb, methodArb, (token, pairs, query, nonce, method) => {
+      fc.property(tokenArb, shapedParamsArb, shapedQueryArb, nonceArb, methodArb, (token, pairs, query, nonce, method) => {
         const signed = signPlivoRequest({ secret: token, params: pairs, path: pathOf(query), nonce, method, version: "v2" });
         const request = inbound(signed);
         expect(validateV2Signature(request.publicUrl, nonce, signed.headers["x-plivo-signature-v2"]!, token)).toBe(true);
@@ -198,7 +226,7 @@ describe("agreement with the official plivo package", () => {
     );
   });
 
-  it("for a random single mutation, our verdict and validateV3Signature's are the same", () => {
+  it("for a random single mutation, we accept only what validateV3Signature accepts, and refuse what it accepts only as a re-split", () => {
     const urlChar = fc.constantFrom(..."abcXYZ019=&%+._~-/");
     const b64Char = fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
     const mutationArb = fc.oneof(
@@ -211,8 +239,8 @@ describe("agreement with the official plivo package", () => {
     );
     let refused = 0;
     fc.assert(
-      fc.property(tokenArb, paramsArb, queryArb, nonceArb, mutationArb, (token, pairs, query, nonce, mutation) => {
-        const signed = signPlivoRequest({ secret: token, params: [...pairs, ["MessageUUID", "uuid-1"]], path: pathOf(query), nonce });
+      fc.property(tokenArb, shapedParamsArb, shapedQueryArb, nonceArb, mutationArb, (token, pairs, query, nonce, mutation) => {
+        const signed = signPlivoRequest({ secret: token, params: pairs, path: pathOf(query), nonce });
         const original = inbound(signed);
         let request = original;
         let verifyToken = token;
@@ -248,9 +276,13 @@ describe("agreement with the official plivo package", () => {
             break;
         }
         fc.pre(!hasRepeatedQueryNames(request.publicUrl));
-        const ours = createPlivoAdapter({ authTokens: [verifyToken], acceptV2: false }).verify(request).ok;
-        expect(ours).toBe(sdkAcceptsV3(request, verifyToken));
-        if (!ours) refused += 1;
+        const verdict = createPlivoAdapter({ authTokens: [verifyToken], acceptV2: false }).verify(request);
+        const sdk = sdkAcceptsV3(request, verifyToken);
+        // The same signature over other parameters (`MessageUUID=…` turned into `MessageUUID&…`):
+        // the SDK checks the signature only; we also refuse the re-split reading (resplit.ts).
+        if (verdict.ok) expect(sdk).toBe(true);
+        else if (sdk) expect(verdict.reason).toMatch(/re-split/);
+        if (!verdict.ok) refused += 1;
       }),
       { seed: FC_SEED, numRuns: 1_000 },
     );
@@ -489,16 +521,35 @@ describe("parsing Plivo's inbound message", () => {
 
   it.each([
     ["without MessageUUID", { From: "33612345678", To: "447400000123", Text: "x" }],
-    ["without From", { MessageUUID: "u1", To: "447400000123", Text: "x" }],
-    ["without To", { MessageUUID: "u1", From: "33612345678", Text: "x" }],
-    ["with a MessageUUID over 200 characters", { MessageUUID: "u".repeat(201), From: "33612345678", To: "447400000123", Text: "x" }],
-    ["with a MessageUUID holding a space", { MessageUUID: "u 1", From: "33612345678", To: "447400000123", Text: "x" }],
-    ["with a sender over 64 characters", { MessageUUID: "u1", From: "3".repeat(65), To: "447400000123", Text: "x" }],
-    ["with a Text over 10,000 characters", { MessageUUID: "u1", From: "33612345678", To: "447400000123", Text: "x".repeat(10_001) }],
+    ["with a sender over 64 characters", { MessageUUID: UUID, From: "3".repeat(65), To: "447400000123", Text: "x" }],
+    ["with a Text over 10,000 characters", { MessageUUID: UUID, From: "33612345678", To: "447400000123", Text: "x".repeat(10_001) }],
   ])("refuses an authentic payload %s: WEBHOOK_PAYLOAD_INVALID", (_name, params) => {
     const request = inbound(signPlivoRequest({ secret: TOKEN, params }));
     expect(adapter.verify(request)).toEqual({ ok: true });
     expect(() => adapter.parse(request)).toThrow(expect.objectContaining({ name: "AppError", code: "WEBHOOK_PAYLOAD_INVALID", status: 400 }));
+  });
+
+  // A MessageUUID that is not a UUID (Plivo documents a 36-character UUID) is what a re-split
+  // request looks like (resplit.ts): refused as forged, even with a matching signature.
+  it.each([
+    ["short", "u1"],
+    ["over 200 characters", "u".repeat(201)],
+    ["holding a space", "u 1"],
+    ["with the next parameter folded in", `${UUID}PowerpackUUID`],
+    ["one character short", UUID.slice(1)],
+  ])("refuses a signed request whose MessageUUID is %s as forged: WEBHOOK_SIGNATURE_INVALID", (_name, uuid) => {
+    for (const method of ["POST", "GET"] as const) {
+      const request = inbound(signPlivoRequest({ secret: TOKEN, params: { MessageUUID: uuid, From: "33612345678", To: "447400000123", Text: "x" }, method }));
+      expect(refusal(request)).toBe("WEBHOOK_SIGNATURE_INVALID");
+    }
+  });
+
+  // Plivo always sends From and To; a message without one had it swallowed by a neighbour.
+  it.each([
+    ["without From", { MessageUUID: UUID, To: "447400000123", Text: "x" }],
+    ["without To", { MessageUUID: UUID, From: "33612345678", Text: "x" }],
+  ])("refuses a signed message %s as forged: WEBHOOK_SIGNATURE_INVALID", (_name, params) => {
+    expect(refusal(inbound(signPlivoRequest({ secret: TOKEN, params })))).toBe("WEBHOOK_SIGNATURE_INVALID");
   });
 
   it("refuses a payload that names the sender, the text or the id twice", () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "@jest/globals";
 import { loadConfig } from "../../../src/config.js";
 import { providerStartupNotices } from "../../../src/providers/registry.js";
 
-const notices = (env: Record<string, string>) => providerStartupNotices(loadConfig({ HASH_KEY: "k".repeat(32), ...env }).providers);
+const notices = (env: Record<string, string>) => providerStartupNotices(loadConfig({ HASH_KEY: "Jq3vX9mL2pR7tY4wK8nB5cF1hG6dS0aZ", ...env }).providers);
 
 describe("provider start-up notices", () => {
   it("say plainly that Vonage support must enable SMS API signing, whenever Vonage is configured", () => {
@@ -16,8 +16,8 @@ describe("provider start-up notices", () => {
   });
 
   it("suggest signed callbacks to a Sinch set-up with a path token only", () => {
-    expect(notices({ SINCH_WEBHOOK_TOKEN: "t".repeat(32) })).toEqual([expect.stringContaining("SINCH_WEBHOOK_SECRET")]);
-    expect(notices({ SINCH_WEBHOOK_TOKEN: "t".repeat(32), SINCH_WEBHOOK_SECRET: "sinch-secret-01" })).toEqual([]);
+    expect(notices({ SINCH_WEBHOOK_TOKEN: "sinchTok_4Qw8Er2Ty6Ui0Op3As7Df1Gh5Jk9Lz" })).toEqual([expect.stringContaining("SINCH_WEBHOOK_SECRET")]);
+    expect(notices({ SINCH_WEBHOOK_TOKEN: "sinchTok_4Qw8Er2Ty6Ui0Op3As7Df1Gh5Jk9Lz", SINCH_WEBHOOK_SECRET: "sinch-signing-secret-7Hq2Lm9Xv4Rt" })).toEqual([]);
   });
 
   it("say nothing for providers that are not configured", () => {

@@ -22,6 +22,8 @@ import {
 
 const FC_SEED = 20_261_123;
 const TOKEN = "0123456789abcdef0123456789abcdef";
+/** A MessageSid of Twilio's form. */
+const SID = "SM0123456789abcdef0123456789abcdef";
 const OTHER_TOKEN = "fedcba9876543210fedcba9876543210";
 const RECEIVED_AT = new Date("2031-05-04T10:00:00.000Z");
 const INBOUND_URL = `${HARNESS_PUBLIC_BASE_URL}${TWILIO_INBOUND_PATH}`;
@@ -102,6 +104,16 @@ describe("agreement with the official twilio package", () => {
   const nameArb = fc.oneof(fc.constantFrom("Body", "From", "To", "MessageSid", "NumSegments", "body", "Body2"), fc.string({ minLength: 1, maxLength: 12 }));
   const valueArb = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "grapheme", maxLength: 20 }), fc.string({ unit: "binary", maxLength: 20 }));
   const paramsArb = fc.array(fc.tuple(nameArb, valueArb), { maxLength: 12 });
+  // Requests of the shape Twilio sends, which the adapter accepts once the signature matches
+  // (resplit.ts refuses other readings of the signed text): names of Twilio's form, no `F` in
+  // generated names and values (so no stray `From`), and a MessageSid of Twilio's form.
+  const shapedNameArb = fc.stringMatching(/^[A-EG-Z][A-Za-eg-z0-9]{0,11}$/).filter((n) => !["MessageSid", "SmsSid", "SmsMessageSid", "To"].includes(n));
+  const shapedParamsArb = fc
+    .tuple(fc.array(fc.tuple(shapedNameArb, valueArb.map((v) => v.replaceAll("F", "f"))), { maxLength: 12 }), fc.uint8Array({ minLength: 16, maxLength: 16 }))
+    .map(
+      ([pairs, bytes]) =>
+        [...pairs, ["MessageSid", `SM${Buffer.from(bytes).toString("hex")}`], ["From", "+33612345678"], ["To", "+447400000123"]] as [string, string][],
+    );
   const tokenArb = fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 32, maxLength: 32 });
   const queryArb = fc.option(fc.array(fc.tuple(fc.string({ minLength: 1, maxLength: 6 }), fc.string({ maxLength: 8 })), { minLength: 1, maxLength: 3 }), { nil: undefined });
   const pathWithQuery = (query: [string, string][] | undefined) => (query ? `${TWILIO_INBOUND_PATH}?${new URLSearchParams(query)}` : TWILIO_INBOUND_PATH);
@@ -118,9 +130,9 @@ describe("agreement with the official twilio package", () => {
     );
   });
 
-  it("the adapter accepts POST and GET requests signed by getExpectedTwilioSignature", () => {
+  it("the adapter accepts POST and GET requests of Twilio's shape signed by getExpectedTwilioSignature", () => {
     fc.assert(
-      fc.property(tokenArb, paramsArb, queryArb, (token, pairs, query) => {
+      fc.property(tokenArb, shapedParamsArb, queryArb, (token, pairs, query) => {
         const form = new URLSearchParams(pairs).toString();
         const path = pathWithQuery(query);
         const post: InboundRequest = {
@@ -157,7 +169,7 @@ describe("agreement with the official twilio package", () => {
     );
   });
 
-  it("a random single mutation is refused, exactly when it changes what Twilio signs", () => {
+  it("a random single mutation is refused when it changes what Twilio signs, and when it only re-splits it", () => {
     const mutationArb = fc.oneof(
       fc.record({ kind: fc.constant("body" as const), at: fc.nat(), byte: fc.integer({ min: 0x20, max: 0x7e }) }),
       fc.record({ kind: fc.constant("header" as const), at: fc.nat(), char: fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") }),
@@ -165,8 +177,8 @@ describe("agreement with the official twilio package", () => {
       fc.record({ kind: fc.constant("token" as const), token: tokenArb }),
     );
     fc.assert(
-      fc.property(tokenArb, paramsArb, mutationArb, (token, pairs, mutation) => {
-        const signed = signTwilioRequest({ secret: token, params: [...pairs, ["MessageSid", "SM0123"]] });
+      fc.property(tokenArb, shapedParamsArb, mutationArb, (token, pairs, mutation) => {
+        const signed = signTwilioRequest({ secret: token, params: pairs });
         const request = inbound(signed);
         const signature = signed.headers["x-twilio-signature"]!;
         switch (mutation.kind) {
@@ -177,7 +189,11 @@ describe("agreement with the official twilio package", () => {
             body[at] = mutation.byte;
             // Twilio signs the decoded fields, not the bytes: `+` and `%20` are the same space.
             const unchanged = getExpectedTwilioSignature(token, INBOUND_URL, sdkParams(body.toString())) === signature;
-            expect(createTwilioAdapter({ authTokens: [token] }).verify({ ...request, rawBody: body }).ok).toBe(unchanged);
+            const verdict = createTwilioAdapter({ authTokens: [token] }).verify({ ...request, rawBody: body });
+            // The same signature over other parameters (`MessageSid=…` turned into `MessageSid&…`)
+            // is a re-split: refused although it matches (resplit.ts).
+            if (verdict.ok || !unchanged) expect(verdict.ok).toBe(unchanged);
+            else expect(verdict.reason).toMatch(/re-split/);
             return;
           }
           case "header": {
@@ -409,17 +425,36 @@ describe("parsing Twilio's inbound message", () => {
 
   it.each([
     ["without MessageSid", { From: "+33612345678", To: "+447400000123", Body: "x" }],
-    ["without From", { MessageSid: "SM1", To: "+447400000123", Body: "x" }],
-    ["without To", { MessageSid: "SM1", From: "+33612345678", Body: "x" }],
-    ["with an empty MessageSid", { MessageSid: "", From: "+33612345678", To: "+447400000123" }],
-    ["with a MessageSid over 200 characters", { MessageSid: `SM${"a".repeat(199)}`, From: "+33612345678", To: "+447400000123" }],
-    ["with a MessageSid holding a space", { MessageSid: "SM 1", From: "+33612345678", To: "+447400000123" }],
-    ["with a sender over 64 characters", { MessageSid: "SM1", From: `+${"3".repeat(64)}`, To: "+447400000123" }],
-    ["with a Body over 10,000 characters", { MessageSid: "SM1", From: "+33612345678", To: "+447400000123", Body: "x".repeat(10_001) }],
+    ["with a sender over 64 characters", { MessageSid: SID, From: `+${"3".repeat(64)}`, To: "+447400000123" }],
+    ["with a Body over 10,000 characters", { MessageSid: SID, From: "+33612345678", To: "+447400000123", Body: "x".repeat(10_001) }],
   ])("refuses an authentic payload %s: WEBHOOK_PAYLOAD_INVALID", (_name, params) => {
     const request = inbound(signTwilioRequest({ secret: TOKEN, params }));
     expect(adapter.verify(request)).toEqual({ ok: true });
     expect(() => adapter.parse(request)).toThrow(expect.objectContaining({ name: "AppError", code: "WEBHOOK_PAYLOAD_INVALID", status: 400 }));
+  });
+
+  // A MessageSid not of Twilio's documented form (SM/MM + 32 hex digits) is what a re-split
+  // request looks like (resplit.ts): refused as forged, even with a matching signature.
+  it.each([
+    ["empty", ""],
+    ["over 34 characters", `${SID}0`],
+    ["with a space", "SM 1"],
+    ["short", "SM1"],
+    ["with another prefix", `CA${SID.slice(2)}`],
+    ["with the next parameter folded in", `${SID}NumMedia0`],
+  ])("refuses a signed request whose MessageSid is %s as forged: WEBHOOK_SIGNATURE_INVALID", (_name, sid) => {
+    for (const method of ["POST", "GET"] as const) {
+      const request = inbound(signTwilioRequest({ secret: TOKEN, params: { MessageSid: sid, From: "+33612345678", To: "+447400000123" }, method }));
+      expect(refusal(request, [TOKEN])).toBe("WEBHOOK_SIGNATURE_INVALID");
+    }
+  });
+
+  // Twilio always sends From and To; a message without one had it swallowed by a neighbour.
+  it.each([
+    ["without From", { MessageSid: SID, To: "+447400000123", Body: "x" }],
+    ["without To", { MessageSid: SID, From: "+33612345678", Body: "x" }],
+  ])("refuses a signed message %s as forged: WEBHOOK_SIGNATURE_INVALID", (_name, params) => {
+    expect(refusal(inbound(signTwilioRequest({ secret: TOKEN, params })), [TOKEN])).toBe("WEBHOOK_SIGNATURE_INVALID");
   });
 
   it("refuses a payload that names the sender, the text or the id twice", () => {
