@@ -27,7 +27,7 @@ import { createMetrics } from "./http/metrics.js";
 import { createMaintenance } from "./maintenance/maintenance.js";
 import { createMaintenanceRepository } from "./maintenance/maintenance-repository.js";
 import { createLimitsService } from "./limits/limits-service.js";
-import { createRateLimits } from "./limits/rate-limit-repository.js";
+import { createRateLimits, createRateLimitStore } from "./limits/rate-limit-repository.js";
 import { createStatusBus } from "./realtime/status-bus.js";
 import { createWaiterSlots } from "./realtime/waiter-slots.js";
 import { createProviderRegistry, PROVIDER_NAMES } from "./providers/registry.js";
@@ -134,11 +134,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
   });
   const shutdown = new AbortController();
   const unlisten = await database.listen(STATUS_CHANNEL, (id) => bus.publish(id), () => bus.wakeAll());
+  // Counted locally and written in batches (rate-limit-repository.ts); close() writes the rest.
+  const rateLimits = createRateLimits(createRateLimitStore(database.statement), hasher, (kind) => {
+    metrics.rateLimited.inc({ limit: kind });
+    logger.info({ limit: kind }, "rate limited");
+  });
   const limits = createLimitsService({
-    rateLimits: createRateLimits(database.prisma, hasher, (kind) => {
-      metrics.rateLimited.inc({ limit: kind });
-      logger.info({ limit: kind }, "rate limited");
-    }),
+    rateLimits,
     apps: appDirectory,
     defaults: config.rateLimits,
     adminTokenMaxFailures: config.adminTokenMaxFailures,
@@ -307,6 +309,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
       await callbacks.stop().catch(() => undefined);
       await outbound.close().catch(() => undefined);
       await maintenance.stop().catch(() => undefined);
+      await rateLimits.close().catch(() => undefined);
       await unlisten().catch(() => undefined);
       await database.close();
       opened.release();

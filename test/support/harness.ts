@@ -125,10 +125,24 @@ export async function startHarness(options: HarnessOptions = {}) {
     return out;
   }
 
+  /**
+   * Another instance of the service on the same database, as a second process would be
+   * (PostgreSQL only: its own pool and LISTEN connections). Close it to end it, as a stopped
+   * process would (it writes what it holds, e.g. its rate-limit counts).
+   */
+  async function startInstance() {
+    if (!onPostgres) throw new Error("a second instance needs PostgreSQL (embedded PGlite is one process)");
+    const database = openPostgres({ url: testDb.url!, poolSize: 4, connectTimeoutMs: 5000, statementTimeoutMs: 10_000 });
+    const other = await createRuntime(config, { logger: createLogger("silent"), clock, database, collectDefaultMetrics: false });
+    const otherListener = withStableShapes(other.buildHttpApp());
+    return { runtime: other, http: () => request(otherListener), close: () => other.close() };
+  }
+
   return {
     app,
     http,
     runtime,
+    startInstance,
     config,
     clock,
     db: testDb,
