@@ -33,6 +33,8 @@ export type HarnessOptions = {
   testDatabase?: TestDatabase;
   /** On PostgreSQL: the service's connections go through a statement counter (`statements`). */
   countStatements?: boolean;
+  /** How often the runtime writes its rate-limit counts (default every second). */
+  rateLimitFlushIntervalMs?: number;
 };
 
 /** A test database whose service connections pass through a statement counter (PostgreSQL only). */
@@ -69,7 +71,13 @@ export async function startHarness(options: HarnessOptions = {}) {
   });
   const logger = createLogger(config.logLevel, sink);
   const clock = options.clock ?? systemClock;
-  const runtime: Runtime = await createRuntime(config, { logger, clock, database: testDb.database, collectDefaultMetrics: false });
+  const runtime: Runtime = await createRuntime(config, {
+    logger,
+    clock,
+    database: testDb.database,
+    collectDefaultMetrics: false,
+    ...(options.rateLimitFlushIntervalMs === undefined ? {} : { rateLimitFlushIntervalMs: options.rateLimitFlushIntervalMs }),
+  });
   const app = runtime.buildHttpApp();
   // Through the same request listener as src/server.ts (withStableShapes around the Express app).
   const listener = withStableShapes(app);
