@@ -4,16 +4,16 @@
 // misconfiguration shows as refused deliveries, never as silence.
 import type { OutboundSettings, ProviderSettings } from "../config.js";
 import type { ProviderName } from "../providers/registry.js";
-import { birdProtocol } from "./providers/bird.js";
-import { genericProtocol } from "./providers/generic.js";
-import { infobipProtocol } from "./providers/infobip.js";
-import { messageBirdProtocol } from "./providers/messagebird.js";
-import { plivoProtocol } from "./providers/plivo.js";
-import { sinchProtocol } from "./providers/sinch.js";
-import { smsmodeProtocol } from "./providers/smsmode.js";
-import { telnyxProtocol } from "./providers/telnyx.js";
-import { twilioProtocol } from "./providers/twilio.js";
-import { vonageProtocol } from "./providers/vonage.js";
+import { birdProtocol } from "../providers/bird/sender.js";
+import { genericProtocol } from "../providers/generic/sender.js";
+import { infobipProtocol } from "../providers/infobip/sender.js";
+import { messageBirdProtocol } from "../providers/messagebird/sender.js";
+import { plivoProtocol } from "../providers/plivo/sender.js";
+import { sinchProtocol } from "../providers/sinch/sender.js";
+import { smsmodeProtocol } from "../providers/smsmode/sender.js";
+import { telnyxProtocol } from "../providers/telnyx/sender.js";
+import { twilioProtocol } from "../providers/twilio/sender.js";
+import { vonageProtocol } from "../providers/vonage/sender.js";
 import { createHttpSender, type FetchLike, type SmsSender } from "./sms-sender.js";
 
 export type SenderRegistry = ReadonlyMap<ProviderName, SmsSender>;

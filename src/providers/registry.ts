@@ -2,17 +2,17 @@
 // registered: it refuses every delivery (nothing is accepted unchecked), like a forged one.
 import type { ProviderSettings } from "../config.js";
 import { randomBytesBase64, randomEd25519PublicKey, randomSecret } from "../shared/crypto.js";
-import { createBirdAdapter } from "./bird.js";
-import { createGenericAdapter } from "./generic.js";
-import { createInfobipAdapter } from "./infobip.js";
-import { createMessageBirdAdapter } from "./messagebird.js";
-import { createPlivoAdapter } from "./plivo.js";
+import { createBirdAdapter } from "./bird/adapter.js";
+import { createGenericAdapter } from "./generic/adapter.js";
+import { createInfobipAdapter } from "./infobip/adapter.js";
+import { createMessageBirdAdapter } from "./messagebird/adapter.js";
+import { createPlivoAdapter } from "./plivo/adapter.js";
 import type { ProviderAdapter } from "./provider.js";
-import { createSinchAdapter } from "./sinch.js";
-import { createSmsmodeAdapter } from "./smsmode.js";
-import { createTelnyxAdapter } from "./telnyx.js";
-import { createTwilioAdapter } from "./twilio.js";
-import { createVonageAdapter } from "./vonage.js";
+import { createSinchAdapter } from "./sinch/adapter.js";
+import { createSmsmodeAdapter } from "./smsmode/adapter.js";
+import { createTelnyxAdapter } from "./telnyx/adapter.js";
+import { createTwilioAdapter } from "./twilio/adapter.js";
+import { createVonageAdapter } from "./vonage/adapter.js";
 
 export const PROVIDER_NAMES = [
   "generic",

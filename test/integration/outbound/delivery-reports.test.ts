@@ -54,7 +54,7 @@ let counter = 0;
 /** An outbound message the provider accepted under `providerMessageId` (status `sent`). */
 async function sentMessage(provider: ProviderName): Promise<{ id: string; providerMessageId: string }> {
   const { id } = await h.runtime.outbound.outbox.enqueue({ channel: "sms", appId, provider, from: number, to: { e164: PHONES.fr, country: "FR" }, text: "482913 is your code" });
-  // The generic provider's id is our message id (src/outbound/providers/generic.ts).
+  // The generic provider's id is our message id (src/providers/generic/sender.ts).
   // Twilio and Plivo ids have a documented format, and reports with another are refused as re-split.
   const n = ++counter;
   const providerMessageId =
