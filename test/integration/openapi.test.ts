@@ -364,7 +364,7 @@ describe("error codes", () => {
     // methods; WEBHOOK_NOT_CONFIGURED only in logs and metrics, and from the demo page's routes).
     const unused = codes.filter((c) => !used.has(c)).sort();
     // OUTBOUND_*: answered by challenge creation and fallback once they send codes (issue 13, part B).
-    expect(unused).toEqual(["METHOD_NOT_ALLOWED", "OUTBOUND_CAP_REACHED", "OUTBOUND_PAUSED", "UNKNOWN_PROVIDER", "WEBHOOK_NOT_CONFIGURED"]);
+    expect(unused).toEqual(["METHOD_NOT_ALLOWED", "OUTBOUND_CAP_REACHED", "OUTBOUND_PAUSED", "UNKNOWN_PROVIDER"]);
   });
 });
 

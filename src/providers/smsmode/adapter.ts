@@ -34,11 +34,11 @@
 //    with the same `messageId`: the core's dedup on (provider, messageId) absorbs every retry.
 import { createHmac } from "node:crypto";
 import { z } from "zod";
-import { AppError } from "../shared/errors.js";
-import { parseJsonBody } from "./generic.js";
-import type { InboundRequest, ProviderAdapter, SyncProviderAdapter, ProviderMessage } from "./provider.js";
-import { createPathTokenVerifier } from "./path-token.js";
-import { invalidPayload, optionalTimestamp, PLAIN_OK } from "./payload.js";
+import { AppError } from "../../shared/errors.js";
+import { parseJsonBody } from "../generic/adapter.js";
+import type { InboundRequest, ProviderAdapter, SyncProviderAdapter, ProviderMessage } from "../provider.js";
+import { createPathTokenVerifier } from "../path-token.js";
+import { invalidPayload, optionalTimestamp, PLAIN_OK } from "../payload.js";
 
 // ---------------------------------------------------------------------------------------------
 // HTTP API reply callback (GET)

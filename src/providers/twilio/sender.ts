@@ -7,7 +7,7 @@
 // HTTP status (400 for a refused number, e.g. 21211 invalid To, 21610 unsubscribed recipient).
 // Twilio keeps no idempotency key for this request: a retry after an unknown outcome may send twice.
 // Twilio detects the encoding itself (GSM-7 or UCS-2); our texts are built to fit one segment.
-import { isClientRefusal, basicAuth, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../sms-sender.js";
+import { isClientRefusal, basicAuth, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../../outbound/sms-sender.js";
 
 export type TwilioSendSettings = {
   accountSid: string | undefined;

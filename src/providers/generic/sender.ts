@@ -4,8 +4,8 @@
 // Any 2xx means accepted. The `webhook-id` is the same on every attempt of one message, so a
 // gateway that drops repeated ids (as the Standard Webhooks specification asks receivers to) sends
 // each message once even when our first attempt's answer was lost.
-import { signStandardWebhook } from "../../providers/standard-webhooks.js";
-import type { HttpRequest, OutboundSms, ProviderProtocol } from "../sms-sender.js";
+import { signStandardWebhook } from "../standard-webhooks.js";
+import type { HttpRequest, OutboundSms, ProviderProtocol } from "../../outbound/sms-sender.js";
 
 export type GenericSendSettings = {
   url: string | undefined;

@@ -16,9 +16,9 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { jwtVerify, type JWTPayload } from "jose";
 import { z } from "zod";
-import { AppError } from "../shared/errors.js";
-import type { InboundRequest, ProviderAdapter, ProviderMessage, VerifyFailure, VerifyResult } from "./provider.js";
-import { invalidPayload } from "./payload.js";
+import { AppError } from "../../shared/errors.js";
+import type { InboundRequest, ProviderAdapter, ProviderMessage, VerifyFailure, VerifyResult } from "../provider.js";
+import { invalidPayload } from "../payload.js";
 
 /** Tolerance of `MessageBird-Request-Timestamp` around the check time. */
 export const MESSAGEBIRD_TOLERANCE_SECONDS = 5 * 60;

@@ -35,10 +35,10 @@
 // the SDK's construction.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { AppError } from "../shared/errors.js";
-import type { InboundRequest, ProviderMessage, SyncProviderAdapter, VerifyResult } from "./provider.js";
-import { invalidPayload } from "./payload.js";
-import { messageIdProblem, PLIVO_RESPLIT_RULES, resplitProblem, type Segment } from "./resplit.js";
+import { AppError } from "../../shared/errors.js";
+import type { InboundRequest, ProviderMessage, SyncProviderAdapter, VerifyResult } from "../provider.js";
+import { invalidPayload } from "../payload.js";
+import { messageIdProblem, PLIVO_RESPLIT_RULES, resplitProblem, type Segment } from "../resplit.js";
 
 export type PlivoSettings = { authTokens: readonly string[]; acceptV2: boolean };
 

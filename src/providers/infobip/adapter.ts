@@ -20,10 +20,10 @@
 // it is, a retry carries the same `messageId`, and the core's dedup on (provider, messageId)
 // makes it harmless; a database failure answers 503 so that a retrying sender loses nothing.
 import { z } from "zod";
-import { parseJsonBody } from "./generic.js";
-import type { ProviderAdapter, SyncProviderAdapter, ProviderMessage } from "./provider.js";
-import { createPathTokenVerifier } from "./path-token.js";
-import { invalidPayload, optionalTimestamp, PLAIN_OK } from "./payload.js";
+import { parseJsonBody } from "../generic/adapter.js";
+import type { ProviderAdapter, SyncProviderAdapter, ProviderMessage } from "../provider.js";
+import { createPathTokenVerifier } from "../path-token.js";
+import { invalidPayload, optionalTimestamp, PLAIN_OK } from "../payload.js";
 
 /** Far above Infobip's bucket sizes (the request body is capped at 256 KiB by the route anyway). */
 const MAX_RESULTS = 1_000;

@@ -1,10 +1,10 @@
 // The generic provider: for gateways without an adapter, for tests and for the demo.
 // POST JSON { messageId, from, to, text, receivedAt? } signed per Standard Webhooks.
 import { z } from "zod";
-import { AppError } from "../shared/errors.js";
-import type { InboundRequest, MessageResult, ProviderAdapter, SyncProviderAdapter, ProviderMessage } from "./provider.js";
-import { verifyStandardWebhook } from "./standard-webhooks.js";
-import { invalidPayload } from "./payload.js";
+import { AppError } from "../../shared/errors.js";
+import type { InboundRequest, MessageResult, ProviderAdapter, SyncProviderAdapter, ProviderMessage } from "../provider.js";
+import { verifyStandardWebhook } from "../standard-webhooks.js";
+import { invalidPayload } from "../payload.js";
 
 export const genericPayloadSchema = z.strictObject({
   // Stored as text: PostgreSQL refuses NUL, and a value that can never be stored must be refused

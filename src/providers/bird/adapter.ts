@@ -10,9 +10,9 @@
 // called on, never `Host`. The signing key is used as text (UTF-8), as in Bird's own examples.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { AppError } from "../shared/errors.js";
-import { parseJsonBody } from "./generic.js";
-import type { InboundRequest, ProviderMessage, SyncProviderAdapter, VerifyResult } from "./provider.js";
+import { AppError } from "../../shared/errors.js";
+import { parseJsonBody } from "../generic/adapter.js";
+import type { InboundRequest, ProviderMessage, SyncProviderAdapter, VerifyResult } from "../provider.js";
 
 /**
  * How old a signed timestamp may be. Bird retries a failed delivery for hours (its docs say 8;

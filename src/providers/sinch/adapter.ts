@@ -38,11 +38,11 @@
 // (provider, id) makes them harmless.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { AppError } from "../shared/errors.js";
-import { parseJsonBody } from "./generic.js";
-import { createPathTokenVerifier } from "./path-token.js";
-import { invalidPayload, optionalTimestamp, PLAIN_OK } from "./payload.js";
-import type { InboundRequest, ProviderAdapter, SyncProviderAdapter, ProviderMessage, VerifyResult } from "./provider.js";
+import { AppError } from "../../shared/errors.js";
+import { parseJsonBody } from "../generic/adapter.js";
+import { createPathTokenVerifier } from "../path-token.js";
+import { invalidPayload, optionalTimestamp, PLAIN_OK } from "../payload.js";
+import type { InboundRequest, ProviderAdapter, SyncProviderAdapter, ProviderMessage, VerifyResult } from "../provider.js";
 
 /** Sinch's retries span 22 h 45 min: a signed timestamp may be a day old (the retries plus margin). */
 export const SINCH_MAX_AGE_SECONDS = 24 * 3600;

@@ -7,7 +7,7 @@
 // Answer: 200 `{ bulkId, messages: [ { to, status: { groupId, groupName, id, name, description }, messageId } ] }`;
 // status group PENDING (1) is accepted, REJECTED (5) refuses the message. Errors:
 // `{ requestError: { serviceException: { messageId, text } } }` with 400/401/403.
-import { isClientRefusal, digitsOnly, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../sms-sender.js";
+import { isClientRefusal, digitsOnly, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../../outbound/sms-sender.js";
 
 export type InfobipSendSettings = {
   apiKey: string | undefined;

@@ -33,10 +33,10 @@
 // Answer: 200 with empty TwiML. We never reply by SMS (no oracle for code guessers, no cost).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { AppError } from "../shared/errors.js";
-import type { InboundRequest, ProviderMessage, SyncProviderAdapter, VerifyResult } from "./provider.js";
-import { invalidPayload } from "./payload.js";
-import { messageIdProblem, resplitProblem, TWILIO_RESPLIT_RULES, twilioSegments } from "./resplit.js";
+import { AppError } from "../../shared/errors.js";
+import type { InboundRequest, ProviderMessage, SyncProviderAdapter, VerifyResult } from "../provider.js";
+import { invalidPayload } from "../payload.js";
+import { messageIdProblem, resplitProblem, TWILIO_RESPLIT_RULES, twilioSegments } from "../resplit.js";
 
 export type TwilioSettings = { authTokens: readonly string[] };
 

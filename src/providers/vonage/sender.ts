@@ -8,8 +8,8 @@
 // "1" Throttled and "5" Internal Error are worth a retry; every other status refuses this message
 // (2 missing, 3 invalid parameters, 4 invalid credentials, 6 invalid message, 7 number barred,
 // 8 account barred, 9 quota, 15 invalid sender…). No idempotency key: see docs/sending.md.
-import { isGsm7 } from "../gsm7.js";
-import { digitsOnly, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../sms-sender.js";
+import { isGsm7 } from "../../outbound/gsm7.js";
+import { digitsOnly, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../../outbound/sms-sender.js";
 
 export type VonageSendSettings = {
   apiKey: string | undefined;

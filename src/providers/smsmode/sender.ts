@@ -8,7 +8,7 @@
 // (32 authentication, 33 credit, 35 missing or invalid parameter…). An unknown code refuses too.
 // The 1.6 API takes ISO-8859-15 only: a text outside it is refused before sending (our own wording
 // is within it; an app name in another script is not).
-import { digitsOnly, joinUrl, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../sms-sender.js";
+import { digitsOnly, joinUrl, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../../outbound/sms-sender.js";
 
 export type SmsmodeSendSettings = {
   accessToken: string | undefined;

@@ -5,7 +5,7 @@
 // Answer: 202 `{ api_id, message, message_uuid: [uuid] }`; errors: JSON `{ api_id, error }` with 400
 // (invalid parameters), 401 (credentials), 402 (credit), 403 (geo permission), 404.
 // Plivo detects the encoding (GSM or Unicode) itself. No idempotency key: see docs/sending.md.
-import { isClientRefusal, basicAuth, digitsOnly, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../sms-sender.js";
+import { isClientRefusal, basicAuth, digitsOnly, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../../outbound/sms-sender.js";
 
 export type PlivoSendSettings = {
   authId: string | undefined;

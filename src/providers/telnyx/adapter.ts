@@ -10,9 +10,9 @@
 // the check time is a parameter and the SDK serves as the test oracle.
 import { createPublicKey, verify as verifyEd25519, type KeyObject } from "node:crypto";
 import { z } from "zod";
-import { AppError } from "../shared/errors.js";
-import { parseJsonBody } from "./generic.js";
-import type { InboundRequest, ProviderMessage, SyncProviderAdapter, VerifyResult } from "./provider.js";
+import { AppError } from "../../shared/errors.js";
+import { parseJsonBody } from "../generic/adapter.js";
+import type { InboundRequest, ProviderMessage, SyncProviderAdapter, VerifyResult } from "../provider.js";
 
 /** The tolerance of the official SDKs (Node `TelnyxWebhook`, Ruby `TIMESTAMP_TOLERANCE_SECONDS`). */
 export const TELNYX_TOLERANCE_SECONDS = 300;

@@ -6,7 +6,7 @@
 //     reportUrl (status reports for this message), datacoding: "auto" (plain when GSM-7 fits) }
 // Answer: 201 with the message (`id`); errors `{ errors: [ { code, description, parameter } ] }`
 // with 401/422. Status reports are GET requests to reportUrl, signed (MessageBird-Signature-JWT).
-import { isClientRefusal, digitsOnly, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../sms-sender.js";
+import { isClientRefusal, digitsOnly, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../../outbound/sms-sender.js";
 
 export type MessageBirdSendSettings = {
   accessKey: string | undefined;

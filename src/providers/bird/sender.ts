@@ -7,7 +7,7 @@
 // every virtual number of ours to its channel id. Status events (`sms.outbound`) come through a
 // webhook subscription signed like inbound messages.
 // Answer: 202 with the message (`id`, `status: "accepted"`); errors `{ code, message }` with 4xx.
-import { isClientRefusal, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../sms-sender.js";
+import { isClientRefusal, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../../outbound/sms-sender.js";
 
 export type BirdSendSettings = {
   accessKey: string | undefined;

@@ -37,8 +37,8 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { z } from "zod";
-import { AppError } from "../shared/errors.js";
-import type { InboundRequest, ProviderAdapter, SyncProviderAdapter, ProviderMessage, VerifyResult } from "./provider.js";
+import { AppError } from "../../shared/errors.js";
+import type { InboundRequest, ProviderAdapter, SyncProviderAdapter, ProviderMessage, VerifyResult } from "../provider.js";
 
 export const VONAGE_SIGNATURE_METHODS = ["md5hash", "md5", "sha1", "sha256", "sha512"] as const;
 export type VonageSignatureMethod = (typeof VONAGE_SIGNATURE_METHODS)[number];

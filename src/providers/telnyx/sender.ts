@@ -3,7 +3,7 @@
 //   { from, to (E.164), text, webhook_url (per-message status webhooks: message.sent, message.finalized) }
 // Answer: 200 `{ data: { id, … } }`; errors `{ errors: [{ code, title, detail }] }` with 4xx
 // (401 key, 422 validation) or 429/5xx. Telnyx picks GSM-7 or UCS-2 itself. No idempotency key.
-import { isClientRefusal, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../sms-sender.js";
+import { isClientRefusal, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../../outbound/sms-sender.js";
 
 export type TelnyxSendSettings = {
   apiKey: string | undefined;

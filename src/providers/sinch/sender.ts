@@ -6,7 +6,7 @@
 //   The base is regional: https://us.sms.api.sinch.com (default), eu., au., br., ca.
 // Answer: 201 with the batch (`id`); errors `{ code, text }` with 400/403/404, 429 throttled.
 // Sinch chooses GSM or Unicode itself. No idempotency key: see docs/sending.md.
-import { isClientRefusal, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../sms-sender.js";
+import { isClientRefusal, isRecord, joinUrl, parseJsonSafe, shortReason, type HttpRequest, type OutboundSms, type ProviderProtocol, type SendResult } from "../../outbound/sms-sender.js";
 
 export type SinchSendSettings = {
   servicePlanId: string | undefined;
