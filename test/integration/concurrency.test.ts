@@ -229,4 +229,26 @@ describeOnPostgres("races on real PostgreSQL connections", () => {
     // Each new one replaced the oldest pending one beyond 3 (they expired at once).
     expect(rows).toEqual([{ status: "expired", n: 7 }, { status: "pending", n: 3 }]);
   });
+
+  test("when two clients (the backend's secret key, a publishable key) each ask 8 challenges for one phone at once, each gets exactly its own 4", async () => {
+    const app = await h.createApp({ rateLimitPhonePerHour: 4 });
+    const create = async (key: string) => {
+      for (;;) {
+        const res = await h.createChallenge(key, { phone: PHONES.fr2, purpose: "login" });
+        if (res.status !== 503) return res;
+      }
+    };
+    const [bySecret, byPublishable] = await Promise.all([Promise.all(times(8, () => create(app.sk))), Promise.all(times(8, () => create(app.pk)))]);
+    expect(countBy(bySecret, (r) => String(r.status))).toEqual({ "201": 4, "429": 4 });
+    expect(countBy(byPublishable, (r) => String(r.status))).toEqual({ "201": 4, "429": 4 });
+    const rows = await h.db.query<{ client_hash: string; pending: number; all: number }>(
+      `SELECT client_hash, count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*)::int AS "all"
+         FROM challenges WHERE app_id = $1 GROUP BY client_hash`,
+      [app.appId],
+    );
+    expect(rows.map((r) => [r.pending, r.all])).toEqual([
+      [3, 4],
+      [3, 4],
+    ]);
+  });
 });
