@@ -21,6 +21,8 @@ export default {
     "<rootDir>/test/integration/waiter-limits.test.ts",
     "<rootDir>/test/integration/production-defaults.test.ts",
     "<rootDir>/test/integration/rate-limits.test.ts",
+    "<rootDir>/test/integration/creation-limits.test.ts",
+    "<rootDir>/test/unit/challenges/creation-decision.test.ts",
     "<rootDir>/test/unit/callbacks/special-purpose-ranges.test.ts",
     "<rootDir>/test/unit/shared/secret-strength.test.ts",
     "<rootDir>/test/unit/config.test.ts",

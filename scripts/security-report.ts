@@ -1,5 +1,5 @@
 // `npm run security-report`: runs what stands behind SECURITY.md's figures 1–7, 11 and 13 and the
-// guarantees added after the security review of issue 11 (lines S1–S7), and prints
+// guarantees added after the security review of issue 11 (lines S1–S8), and prints
 // each figure as a sentence with its numbers. One jest run (jest.security.config.js) of
 //   - the suite's own files for these figures (provider forgeries and mutations, signature vectors
 //     and SDK oracles, races, expiry and lock-out, malformed input, privacy), with a set-up file
@@ -69,7 +69,7 @@ function main() {
     rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
     const started = Date.now();
-    say("Security report: SECURITY.md figures 1–7, 11 and 13, and the security review's guarantees S1–S7");
+    say("Security report: SECURITY.md figures 1–7, 11 and 13, and the security review's guarantees S1–S8");
     if (databaseUrl) {
       say(`  PostgreSQL: ${new URL(databaseUrl).host} (each test file creates and drops its own database)`);
     } else {
@@ -343,11 +343,19 @@ function main() {
           "the admin token refused per client after ADMIN_TOKEN_MAX_FAILURES wrong ones (429, counted in /metrics); Strict-Transport-Security with an https PUBLIC_BASE_URL; " +
           "a provider without its secret answers a stranger exactly as a configured one answers a forged request",
       );
+
+      const phoneLimits = [...fileOf("test/integration/creation-limits.test.ts"), ...fileOf("test/unit/challenges/creation-decision.test.ts")];
+      suiteLine(
+        "S8",
+        phoneLimits,
+        "Per-phone limits count per phone and client: a stranger's pending challenges and hourly creations for a victim's number neither refuse nor replace another client's (a client's 4th pending replaces its own oldest), " +
+          "Retry-After and attempts tell a client about its own creations only; the lock-out after wrong codes stays the phone's for every client of the app (423), and no other app's",
+      );
     }
 
     const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? "CPU"}, ${Math.round(os.totalmem() / 1e9)} GB, Node ${process.version}`;
     const header = [
-      `Security report (SECURITY.md figures 1–7, 11 and 13; security review guarantees S1–S7), ${new Date().toISOString().slice(0, 10)}`,
+      `Security report (SECURITY.md figures 1–7, 11 and 13; security review guarantees S1–S8), ${new Date().toISOString().slice(0, 10)}`,
       `database: ${databaseUrl ? `PostgreSQL at ${new URL(databaseUrl).host}` : "embedded PGlite (DATABASE_URL not set)"}; machine: ${machine}; ${seconds} s`,
       `jest: ${jest.numPassedTests} passed, ${jest.numFailedTests} failed, ${jest.numPendingTests} skipped, in ${jest.testResults.length} files`,
     ];

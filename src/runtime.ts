@@ -155,7 +155,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
   });
   // The only writer of challenges and phone_failures; the verification and the challenge service
   // share it.
-  const challengeRepository = createChallengeRepository(database.prisma, database.statement);
+  const challengeRepository = createChallengeRepository(database.prisma, database.statement, database.shortTransaction);
   const challenges = createChallengeService({
     bus,
     phonePerHour: config.rateLimits.phonePerHour,

@@ -4,9 +4,11 @@
 // one transaction are written by the services from the steps given here.
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { Prisma, type Purpose } from "../generated/prisma/client.js";
-import type { StatementRunner, Transaction } from "../db/database.js";
+import type { ShortTransaction, StatementRunner, Transaction } from "../db/database.js";
 import type { FailureState } from "./attempts.js";
 import {
+  creationFactsScript,
+  creationInsertScript,
   FIND_BY_ID_NAME,
   FIND_BY_ID_SQL,
   LOCK_KEYS,
@@ -15,30 +17,17 @@ import {
   VERIFY_IN_ONE_STATEMENT_SQL,
   VERIFY_ONE_PENDING_SQL,
   verifyInOneStatementParams,
+  type CreationExtra,
+  type CreationFactsQuery,
+  type CreationFactsRow,
+  type NewChallengeRow,
   type OneStatementRow,
   type OneStatementVerification,
 } from "./challenge-sql.js";
 import type { ChallengeRecord, ChallengeStatus } from "./challenge-view.js";
 import type { CreationFacts } from "./creation-decision.js";
 
-export type NewChallenge = {
-  id: string;
-  appId: string;
-  virtualNumberId: string;
-  phoneHash: string;
-  phoneMasked: string;
-  phoneCountry: string | null;
-  codeHash: string;
-  pollTokenHash: string;
-  purpose: string;
-  context: Record<string, string> | null;
-  locale: string;
-  maxAttempts: number;
-  idempotencyKey: string | null;
-  requestFingerprint: string | null;
-  createdAt: Date;
-  expiresAt: Date;
-};
+export type NewChallenge = Omit<NewChallengeRow, "attempts">;
 
 export type StoredChallenge = ChallengeRecord & {
   pollTokenHash: string;
@@ -55,19 +44,12 @@ export type StoredChallenge = ChallengeRecord & {
  */
 export type ReadChallenge = ChallengeRecord & { pollTokenHash: string };
 
-/** The steps of a creation, run in one transaction that holds the phone's lock. */
-export type CreationSteps = {
-  /** Stale pending challenges of the phone (any app) become expired, so they neither count nor block a code. */
-  expireStale(phoneHashes: string[], now: Date): Promise<void>;
-  readFacts(appId: string, phoneHashes: string[], windowStart: Date): Promise<CreationFacts>;
-  insert(data: NewChallenge, attempts: number): Promise<InsertedChallenge>;
-};
+/** What a creation script decides on the facts it was shown: insert (replacing some), or refuse. */
+export type CreationChoice<R> = { insert: NewChallengeRow; replaces: readonly string[]; extras?: readonly CreationExtra[] } | { refuse: R };
 
-/** What `CreationSteps.insert` gave back; `createPending` completes it. */
-export type InsertedChallenge = { readonly row: InsertedRow; readonly virtualNumberId: string };
-
-export type CreationResult =
+export type CreationResult<R> =
   | { kind: "created"; challenge: StoredChallenge }
+  | { kind: "refused"; refusal: R }
   /** The code is taken among the phone's pending challenges, or the idempotency key was used concurrently. */
   | { kind: "unique_violation" };
 
@@ -116,9 +98,6 @@ const challengeSelect = {
 
 type Row = Prisma.ChallengeGetPayload<{ select: typeof challengeSelect }>;
 
-/** challengeSelect without the virtual number (a relation: Prisma reads it with 2 more queries). */
-const { virtualNumber: _relation, ...insertSelect } = challengeSelect;
-type InsertedRow = Prisma.ChallengeGetPayload<{ select: typeof insertSelect }>;
 
 /** node-postgres gives Dates; Prisma's raw queries on PGlite give ISO strings. */
 const toDate = (value: unknown) => (value instanceof Date ? value : new Date(String(value)));
@@ -129,7 +108,6 @@ function toStored(row: Row): StoredChallenge {
   return { ...rest, virtualNumber: virtualNumber.e164, context: (context as Record<string, string> | null) ?? null };
 }
 
-const isUniqueViolation = (e: unknown) => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
 
 /** A unique violation: node-postgres's SQLSTATE 23505, or Prisma's P2010 around it (PGlite). */
 function isRawUniqueViolation(error: unknown): boolean {
@@ -143,44 +121,46 @@ function isRawUniqueViolation(error: unknown): boolean {
 
 const takeLock = (tx: Transaction, key: string) => tx.$executeRawUnsafe(TAKE_LOCK_SQL, key);
 
-function creationSteps(tx: Transaction): CreationSteps {
+function toFacts(row: CreationFactsRow | undefined): CreationFacts {
   return {
-    async expireStale(phoneHashes, now) {
-      await tx.challenge.updateMany({
-        where: { phoneHash: { in: phoneHashes }, status: "pending", expiresAt: { lte: now } },
-        data: { status: "expired", finishedAt: now },
-      });
-    },
+    failure:
+      row && row.failures !== null && row.failureUpdatedAt !== null
+        ? { failures: Number(row.failures), lockedUntil: toDateOrNull(row.lockedUntil), updatedAt: toDate(row.failureUpdatedAt) }
+        : undefined,
+    pendingIds: row?.pendingIds ?? [],
+    createdInWindow: Number(row?.createdInWindow ?? 0),
+    oldestInWindow: toDateOrNull(row?.oldestInWindow) ?? undefined,
+  };
+}
 
-    async readFacts(appId, phoneHashes, windowStart) {
-      const failure = await tx.phoneFailure.findFirst({
-        where: { appId, phoneHash: { in: phoneHashes } },
-        select: { failures: true, lockedUntil: true, updatedAt: true },
-        orderBy: { updatedAt: "desc" },
-      });
-      const pendingCount = await tx.challenge.count({ where: { appId, phoneHash: { in: phoneHashes }, status: "pending" } });
-      const recent = await tx.challenge.aggregate({
-        where: { appId, phoneHash: { in: phoneHashes }, createdAt: { gt: windowStart } },
-        _count: { _all: true },
-        _min: { createdAt: true },
-      });
-      return {
-        failure: failure ?? undefined,
-        pendingCount,
-        createdInWindow: recent._count._all,
-        oldestInWindow: recent._min.createdAt ?? undefined,
-      };
-    },
+/** A row of hand-written SQL (FIND_BY_ID_SQL's columns) as a ReadChallenge. */
+function toReadChallenge(row: Record<string, unknown>): ReadChallenge {
+  return {
+    id: row.id as string,
+    appId: row.appId as string,
+    status: row.status as ChallengeStatus,
+    purpose: row.purpose as string,
+    phoneMasked: row.phoneMasked as string,
+    createdAt: toDate(row.createdAt),
+    expiresAt: toDate(row.expiresAt),
+    verifiedAt: toDateOrNull(row.verifiedAt),
+    consumedAt: toDateOrNull(row.consumedAt),
+    maxAttempts: Number(row.maxAttempts),
+    attempts: Number(row.attempts),
+    pollTokenHash: row.pollTokenHash as string,
+  };
+}
 
-    async insert(data, attempts) {
-      // INSERT … RETURNING in one round trip (with the relation selected, Prisma re-read the row
-      // and then the number: two more round trips inside the locked transaction).
-      const row = await tx.challenge.create({
-        data: { ...data, purpose: data.purpose as Purpose, context: data.context ?? Prisma.DbNull, attempts },
-        select: insertSelect,
-      });
-      return { row, virtualNumberId: data.virtualNumberId };
-    },
+/** The row creationInsertScript returns, as a StoredChallenge. */
+function toInserted(row: Record<string, unknown>): StoredChallenge {
+  return {
+    ...toReadChallenge(row),
+    codeHash: row.codeHash as string,
+    locale: row.locale as string,
+    // PGlite's exec gives jsonb as text.
+    context: (typeof row.context === "string" ? JSON.parse(row.context) : row.context) as Record<string, string> | null,
+    requestFingerprint: (row.requestFingerprint as string | null) ?? null,
+    virtualNumber: row.virtualNumber as string,
   };
 }
 
@@ -264,63 +244,40 @@ function purgeWhere(c: ChallengePurgeCutoffs) {
 export function createChallengeRepository(
   prisma: PrismaClient,
   statement: StatementRunner = (_name, sql, params) => prisma.$queryRawUnsafe(sql, ...params),
+  /** The database's short transactions (Database#shortTransaction); creation needs it. */
+  shortTransaction?: ShortTransaction,
 ) {
-  // A virtual number's E.164 never changes for its id (numbers are added and removed, not edited),
-  // so the creation answer's `smsTo` is remembered instead of read with every new challenge.
-  const numberE164 = new Map<string, string>();
-  const e164Of = async (virtualNumberId: string): Promise<string> => {
-    const known = numberE164.get(virtualNumberId);
-    if (known) return known;
-    const row = await prisma.virtualNumber.findUniqueOrThrow({ where: { id: virtualNumberId }, select: { e164: true } });
-    if (numberE164.size >= 10_000) numberE164.clear();
-    numberE164.set(virtualNumberId, row.e164);
-    return row.e164;
-  };
-
   return {
     /**
-     * Runs a creation script in one transaction that holds the phone's lock (LOCK_KEYS.phone) from
-     * before its first read until its insert commits. A unique violation of the insert means the
-     * code is taken among the phone's pending challenges (draw another) or the idempotency key was
-     * used concurrently.
+     * A creation in one short transaction of two round trips (challenge-sql.ts): the phone's lock,
+     * the expiry of its stale challenges and the facts; then `choose` decides on the facts (pure,
+     * no database), and the chosen insert (with the replaced challenges cancelled and any extras)
+     * commits, or the transaction is rolled back on a refusal. The phone's lock is held from before
+     * the facts are read until the insert commits, so concurrent creations (and wrong codes, which
+     * take the same lock) are decided one after the other.
      */
-    async createPending(appId: string, phoneHash: string, script: (steps: CreationSteps) => Promise<InsertedChallenge>): Promise<CreationResult> {
-      let inserted: InsertedChallenge;
+    async create<R>(q: CreationFactsQuery, choose: (facts: CreationFacts) => CreationChoice<R>): Promise<CreationResult<R>> {
+      if (!shortTransaction) throw new Error("createChallengeRepository: creation needs the database's shortTransaction");
+      let choice: CreationChoice<R> | undefined;
       try {
-        inserted = await prisma.$transaction(async (tx) => {
-          await takeLock(tx, LOCK_KEYS.phone(appId, phoneHash));
-          return script(creationSteps(tx));
+        const { last } = await shortTransaction(creationFactsScript(q), (rows) => {
+          choice = choose(toFacts(rows[0] as CreationFactsRow | undefined));
+          return "insert" in choice ? creationInsertScript(choice.insert, choice.replaces, q.now, choice.extras) : undefined;
         });
+        if (!choice) throw new Error("creation: no choice was made");
+        if ("refuse" in choice) return { kind: "refused", refusal: choice.refuse };
+        const row = last?.[0];
+        if (!row) throw new Error("creation: the insert returned no row");
+        return { kind: "created", challenge: toInserted(row) };
       } catch (error) {
-        if (isUniqueViolation(error)) return { kind: "unique_violation" };
+        if (isRawUniqueViolation(error)) return { kind: "unique_violation" };
         throw error;
       }
-      const { context, ...rest } = inserted.row;
-      const challenge: StoredChallenge = {
-        ...rest,
-        virtualNumber: await e164Of(inserted.virtualNumberId),
-        context: (context as Record<string, string> | null) ?? null,
-      };
-      return { kind: "created", challenge };
     },
 
     async findById(id: string): Promise<ReadChallenge | undefined> {
       const [row] = await statement<Record<string, unknown>>(FIND_BY_ID_NAME, FIND_BY_ID_SQL, [id]);
-      if (!row) return undefined;
-      return {
-        id: row.id as string,
-        appId: row.appId as string,
-        status: row.status as ChallengeStatus,
-        purpose: row.purpose as string,
-        phoneMasked: row.phoneMasked as string,
-        createdAt: toDate(row.createdAt),
-        expiresAt: toDate(row.expiresAt),
-        verifiedAt: toDateOrNull(row.verifiedAt),
-        consumedAt: toDateOrNull(row.consumedAt),
-        maxAttempts: Number(row.maxAttempts),
-        attempts: Number(row.attempts),
-        pollTokenHash: row.pollTokenHash as string,
-      };
+      return row ? toReadChallenge(row) : undefined;
     },
 
     /** The challenge stored under one of `idempotencyKeys` (the same key's digests under each HASH_KEY). */

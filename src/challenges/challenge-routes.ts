@@ -55,7 +55,7 @@ export function challengeRoutes(deps: {
     const body = parseWith(createChallengeBody, req.body ?? {});
     const rawKey = req.get("idempotency-key");
     const idempotencyKey = rawKey === undefined ? undefined : parseWith(idempotencyKeyHeader, rawKey, "Idempotency-Key header");
-    const { challenge, replayed } = await deps.challenges.create(req.principal!, body as Parameters<ChallengeService["create"]>[1], idempotencyKey);
+    const { challenge, replayed } = await deps.challenges.create(req.principal!, body as Parameters<ChallengeService["create"]>[1], idempotencyKey, clientKey(req.ip));
     if (replayed) res.setHeader("Idempotent-Replayed", "true");
     res.status(201).json(challenge);
   });

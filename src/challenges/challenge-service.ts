@@ -11,7 +11,7 @@ import type { CreatedChallenge } from "./challenge-schemas.js";
 import { FINAL_STATUSES, toChallengeView, type ChallengeView } from "./challenge-view.js";
 import type { StatusBus } from "../realtime/status-bus.js";
 import type { CodePolicy } from "./code-policy.js";
-import { decideCreation, MAX_PENDING_PER_PHONE, phoneWindowStart, type CreationRefusal } from "./creation-decision.js";
+import { decideCreation, phoneWindowStart, type CreationRefusal } from "./creation-decision.js";
 import { deriveCode, derivePollToken } from "./derived-secrets.js";
 import { parsePhone } from "./phone.js";
 import { buildSmsBody, buildSmsUris, resolveLocale, type Locale, type Purpose } from "./sms-text.js";
@@ -60,10 +60,8 @@ function refusal(decision: CreationRefusal): AppError {
   switch (decision.code) {
     case "PHONE_LOCKED":
       return new AppError("PHONE_LOCKED", "Too many wrong codes were sent from this phone; try again later", { retryAfterSeconds });
-    case "TOO_MANY_PENDING":
-      return new AppError("TOO_MANY_PENDING", `This phone already has ${MAX_PENDING_PER_PHONE} pending challenges`, { retryAfterSeconds });
     case "RATE_LIMITED":
-      return new AppError("RATE_LIMITED", "Too many challenges for this phone number; try again later", { reason: "phone", retryAfterSeconds });
+      return new AppError("RATE_LIMITED", "Too many challenges for this phone number from this client; try again later", { reason: "phone", retryAfterSeconds });
   }
 }
 
@@ -181,6 +179,7 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
     principal: Principal,
     input: CreateChallengeInput,
     idempotencyKey?: string,
+    client?: string,
   ): Promise<{ challenge: CreatedChallenge; replayed: boolean }> {
     const now = clock.now();
     const app = await apps.findApp(principal.appId);
@@ -223,7 +222,15 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
 
     const phoneHashes = hasher.phoneAll(phone.e164);
     const phoneHash = hasher.phone(phone.e164);
-    const rules = { phonePerHour: app.rateLimitPhonePerHour ?? deps.phonePerHour, lockoutSeconds: app.lockoutSeconds, codeTtlSeconds: app.codeTtlSeconds };
+    // Who asks (creation-decision.ts): the per-phone limits count per phone and client. A secret
+    // key is one client (the app's backend); a publishable key is one client per address (IPv4) or
+    // /64 (IPv6), as its rate limit counts them. Stored as a keyed digest, like the phone.
+    const clientHashes = hasher.keyedAll(
+      "creation-client",
+      JSON.stringify(principal.kind === "secret" ? ["secret", principal.keyId] : ["publishable", principal.keyId, client ?? "unknown"]),
+    );
+    const rules = { phonePerHour: app.rateLimitPhonePerHour ?? deps.phonePerHour, lockoutSeconds: app.lockoutSeconds };
+    const factsQuery = { appId: app.id, phoneHash, phoneHashes, clientHashes, now, windowStart: phoneWindowStart(now) };
     for (let attempt = 0; attempt < MAX_CODE_DRAWS; attempt++) {
       const code = idemKey ? deriveCode(deps.derivationKey, seed, attempt, toCodePolicy(app)) : deps.generateCode(toCodePolicy(app));
       const pollToken = idemKey ? derivePollToken(deps.derivationKey, seed) : randomId("pt", 43);
@@ -242,17 +249,17 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
         maxAttempts: app.maxAttempts,
         idempotencyKey: idemKey,
         requestFingerprint: fingerprint,
+        clientHash: clientHashes[0]!,
         createdAt: now,
         expiresAt: new Date(now.getTime() + app.codeTtlSeconds * 1000),
       };
-      // Under the phone's lock: stale pending challenges expire, then the limits are decided on what
-      // the transaction reads, then the challenge is inserted — or nothing is, when refused.
-      const result = await challenges.createPending(app.id, phoneHash, async (steps) => {
-        await steps.expireStale(phoneHashes, now);
-        const decision = decideCreation(await steps.readFacts(app.id, phoneHashes, phoneWindowStart(now)), rules, now);
-        if (decision.kind === "refused") throw refusal(decision);
-        return steps.insert(data, decision.attempts);
+      // Under the phone's lock: the limits are decided on what the transaction reads, then the
+      // challenge is inserted (replacing the client's oldest pending ones) — or nothing is, when refused.
+      const result = await challenges.create<CreationRefusal>(factsQuery, (facts) => {
+        const decision = decideCreation(facts, rules, now);
+        return decision.kind === "refused" ? { refuse: decision } : { insert: { ...data, attempts: decision.attempts }, replaces: decision.replaces };
       });
+      if (result.kind === "refused") throw refusal(result.refusal);
       if (result.kind === "created") {
         deps.onCreated?.(input.purpose);
         return { challenge: describe(result.challenge, code, pollToken, app.name, now), replayed: false };
@@ -268,9 +275,10 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
   }
 
   return {
-    async create(principal: Principal, input: CreateChallengeInput, idempotencyKey?: string) {
+    /** `client`: the caller's address as per-client limits count it (limits/client-key.ts); matters for publishable keys. */
+    async create(principal: Principal, input: CreateChallengeInput, idempotencyKey?: string, client?: string) {
       try {
-        return await create(principal, input, idempotencyKey);
+        return await create(principal, input, idempotencyKey, client);
       } catch (error) {
         if (error instanceof AppError) deps.onRefused?.(error.code);
         throw error;

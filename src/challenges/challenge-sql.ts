@@ -5,6 +5,7 @@
 //
 // Parameters are typed by casts in the SQL (timestamps as ISO strings), so node-postgres, Prisma's
 // PostgreSQL adapter and PGlite all pass them the same way.
+import pg from "pg";
 import type { InboundRow } from "../inbound/inbound-repository.js";
 
 // ---- Advisory locks (transaction-scoped: pg_advisory_xact_lock, released at COMMIT/ROLLBACK) ----
@@ -33,6 +34,146 @@ export const LOCK_KEYS = {
 
 /** Takes the transaction-scoped advisory lock of a LOCK_KEYS key ($1). */
 export const TAKE_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+
+// ---- Creation: one short transaction, two round trips (Database#shortTransaction) ---------------
+
+/**
+ * A value written into SQL as a literal, for the creation's scripts (several statements per round
+ * trip: the simple query protocol has no parameters). Strings go through node-postgres's
+ * escapeLiteral (libpq's PQescapeLiteral, backslashes included), and every other kind is typed by
+ * a cast, so a value can never end the literal it is in.
+ */
+export type SqlValue = string | number | Date | null | readonly string[] | { json: unknown };
+export function sqlLiteral(value: SqlValue): string {
+  if (value === null) return "NULL";
+  if (typeof value === "string") return pg.escapeLiteral(value);
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) throw new TypeError("only integers are written into SQL");
+    return `${value}`;
+  }
+  if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString())}::timestamptz`;
+  if ("json" in value) return `${pg.escapeLiteral(JSON.stringify(value.json))}::jsonb`;
+  return `ARRAY[${(value as readonly string[]).map((v) => pg.escapeLiteral(v)).join(", ")}]::text[]`;
+}
+
+/** Marks the creation's scripts, so that statement counts can tell them apart (test/integration/statement-counts.test.ts). */
+export const CREATION_MARKER = "/* reverse-otp: challenge creation */";
+
+export type CreationFactsQuery = { appId: string; phoneHash: string; phoneHashes: readonly string[]; clientHashes: readonly string[]; now: Date; windowStart: Date };
+
+/**
+ * The first round trip of a creation, right after BEGIN: the phone's lock (LOCK_KEYS.phone), held
+ * until COMMIT; stale pending challenges of the phone (any app) become expired, so they neither
+ * count nor block a code; then, in one row, the facts the decision needs (creation-decision.ts):
+ * the phone's wrong-code count at this app (any client), and this client's pending challenges of
+ * the phone (oldest first) and its creations in the window. Each statement of the script takes its
+ * own snapshot after the lock is held, so it sees everything the lock's previous holder committed.
+ */
+export function creationFactsScript(q: CreationFactsQuery): string {
+  const app = sqlLiteral(q.appId);
+  const phones = sqlLiteral(q.phoneHashes);
+  const clients = sqlLiteral(q.clientHashes);
+  const now = sqlLiteral(q.now);
+  return `${CREATION_MARKER}
+SELECT pg_advisory_xact_lock(hashtextextended(${sqlLiteral(LOCK_KEYS.phone(q.appId, q.phoneHash))}, 0));
+UPDATE challenges SET status = 'expired', finished_at = ${now}
+ WHERE phone_hash = ANY(${phones}) AND status = 'pending' AND expires_at <= ${now};
+SELECT f.failures, f.locked_until AS "lockedUntil", f.updated_at AS "failureUpdatedAt",
+       ARRAY(SELECT c.id FROM challenges c
+              WHERE c.app_id = ${app} AND c.phone_hash = ANY(${phones}) AND c.client_hash = ANY(${clients}) AND c.status = 'pending'
+              ORDER BY c.created_at, c.id) AS "pendingIds",
+       w.n AS "createdInWindow", w.oldest AS "oldestInWindow"
+  FROM (SELECT count(*)::int AS n, min(created_at) AS oldest FROM challenges
+         WHERE app_id = ${app} AND phone_hash = ANY(${phones}) AND client_hash = ANY(${clients}) AND created_at > ${sqlLiteral(q.windowStart)}) w
+  LEFT JOIN LATERAL (SELECT failures, locked_until, updated_at FROM phone_failures
+                      WHERE app_id = ${app} AND phone_hash = ANY(${phones}) ORDER BY updated_at DESC LIMIT 1) f ON true`;
+}
+
+/** The row of creationFactsScript. */
+export type CreationFactsRow = {
+  failures: number | null;
+  lockedUntil: Date | string | null;
+  failureUpdatedAt: Date | string | null;
+  pendingIds: string[];
+  createdInWindow: number;
+  oldestInWindow: Date | string | null;
+};
+
+/** The columns of a new challenge, in the order of the INSERT below. */
+export type NewChallengeRow = {
+  id: string;
+  appId: string;
+  virtualNumberId: string;
+  phoneHash: string;
+  phoneMasked: string;
+  phoneCountry: string | null;
+  codeHash: string;
+  pollTokenHash: string;
+  purpose: string;
+  context: Record<string, string> | null;
+  locale: string;
+  maxAttempts: number;
+  attempts: number;
+  idempotencyKey: string | null;
+  requestFingerprint: string | null;
+  clientHash: string;
+  createdAt: Date;
+  expiresAt: Date;
+};
+
+/**
+ * A data-modifying common table expression that belongs to the creation's transaction (written
+ * `name AS (…)`); it may read the new row from `inserted` (for example an outbound message to
+ * enqueue with the challenge). Runs only if the challenge is inserted: when the INSERT fails (a
+ * code taken, an idempotency key used meanwhile) the whole script is rolled back.
+ */
+export type CreationExtra = string;
+
+/**
+ * The second round trip, ending with COMMIT: the client's pending challenges that the new one
+ * replaces expire now (only while still pending: waiters and callbacks hear `expired`, and their
+ * code, sent later, is "the right code, too late", not a wrong code counted against the phone),
+ * and the challenge is inserted; the row comes back with its virtual number's E.164 (so nothing is
+ * read again after the commit). A unique violation (the code is taken among the phone's pending
+ * challenges, or the idempotency key was used concurrently) fails the script, and the transaction
+ * is rolled back.
+ */
+export function creationInsertScript(row: NewChallengeRow, replaces: readonly string[], now: Date, extras: readonly CreationExtra[] = []): string {
+  const columns: [string, SqlValue][] = [
+    ["id", row.id],
+    ["app_id", row.appId],
+    ["virtual_number_id", row.virtualNumberId],
+    ["phone_hash", row.phoneHash],
+    ["phone_masked", row.phoneMasked],
+    ["phone_country", row.phoneCountry],
+    ["code_hash", row.codeHash],
+    ["poll_token_hash", row.pollTokenHash],
+    ["purpose", row.purpose],
+    ["context", row.context === null ? null : { json: row.context }],
+    ["locale", row.locale],
+    ["max_attempts", row.maxAttempts],
+    ["attempts", row.attempts],
+    ["idempotency_key", row.idempotencyKey],
+    ["request_fingerprint", row.requestFingerprint],
+    ["client_hash", row.clientHash],
+    ["created_at", row.createdAt],
+    ["expires_at", row.expiresAt],
+  ];
+  const values = columns.map(([name, value]) => (name === "purpose" ? `${sqlLiteral(value)}::"Purpose"` : sqlLiteral(value)));
+  return `${CREATION_MARKER}
+WITH replaced AS (
+  UPDATE challenges SET status = 'expired', finished_at = ${sqlLiteral(now)}
+   WHERE id = ANY(${sqlLiteral(replaces)}) AND status = 'pending'
+), inserted AS (
+  INSERT INTO challenges (${columns.map(([name]) => name).join(", ")})
+  VALUES (${values.join(", ")})
+  RETURNING id, app_id AS "appId", status::text AS status, purpose::text AS purpose, phone_masked AS "phoneMasked",
+            created_at AS "createdAt", expires_at AS "expiresAt", verified_at AS "verifiedAt", consumed_at AS "consumedAt",
+            max_attempts AS "maxAttempts", attempts, poll_token_hash AS "pollTokenHash", code_hash AS "codeHash", locale, context,
+            request_fingerprint AS "requestFingerprint", virtual_number_id
+)${extras.map((extra) => `, ${extra}`).join("")}
+SELECT i.*, n.e164 AS "virtualNumber" FROM inserted i JOIN virtual_numbers n ON n.id = i.virtual_number_id`;
+}
 
 // ---- Verification: the race gate ------------------------------------------------------------
 

@@ -20,6 +20,18 @@ export type Transaction = Parameters<Parameters<PrismaClient["$transaction"]>[0]
 /** Runs one SQL statement of a hot path and returns its rows (see Database#statement). */
 export type StatementRunner = <T extends Record<string, unknown>>(name: string, sql: string, params: unknown[]) => Promise<T[]>;
 
+/** The rows of the last statement of a script that returned rows (see Database#shortTransaction). */
+export type ScriptRows = Record<string, unknown>[];
+
+/**
+ * A short transaction in two round trips: `first` runs right after BEGIN, then `next` sees its rows
+ * and gives the script that ends the transaction (COMMIT follows it in the same round trip), or
+ * undefined to roll back. `next` must not use the database (PGlite: it would wait for this very
+ * transaction). Scripts are literal SQL with several statements and no parameters: values are
+ * written in with `sqlLiteral` (challenge-sql.ts).
+ */
+export type ShortTransaction = (first: string, next: (rows: ScriptRows) => string | undefined) => Promise<{ first: ScriptRows; last?: ScriptRows }>;
+
 export type Database = {
   kind: "postgres" | "pglite";
   prisma: PrismaClient;
@@ -33,6 +45,13 @@ export type Database = {
    * serialises it with every other query on the one connection; errors are Prisma's.
    */
   statement: StatementRunner;
+  /**
+   * A short transaction of a hot path (challenge creation), each script one round trip.
+   * PostgreSQL: the simple query protocol on one pooled connection (several statements per
+   * message, each with its own snapshot, so a statement after an advisory lock sees what the lock's
+   * previous holder committed). PGlite: PGlite's own transaction, which holds off every other query.
+   */
+  shortTransaction: ShortTransaction;
   migrate(): Promise<MigrationReport>;
   /**
    * LISTEN on `channel` over one dedicated connection (per instance, whatever the number of
@@ -86,6 +105,16 @@ function destroyOnReadTimeout(client: pg.PoolClient): void {
     if (result instanceof Promise) result.catch(destroy);
     return result;
   };
+}
+
+/**
+ * The rows of a script's last statement that returned any columns (node-postgres gives one result per
+ * statement of a multi-statement query, PGlite's exec an array; BEGIN and COMMIT return none).
+ */
+function rowsOfScript(result: unknown): ScriptRows {
+  const results = (Array.isArray(result) ? result : [result]) as { rows?: ScriptRows; fields?: unknown[] }[];
+  const withColumns = results.filter((r) => (r.fields?.length ?? 0) > 0);
+  return withColumns.at(-1)?.rows ?? [];
 }
 
 export function openPostgres(options: PostgresOptions): Database {
@@ -184,6 +213,29 @@ export function openPostgres(options: PostgresOptions): Database {
     listen,
     statement: async <T extends Record<string, unknown>>(name: string, sql: string, params: unknown[]) =>
       (await pool.query<T>({ name, text: sql, values: params })).rows,
+    shortTransaction: async (first, next) => {
+      const client = await pool.connect(); // has its own "error" listener (see "connect" above)
+      let open = true;
+      let broken = false;
+      try {
+        const firstRows = rowsOfScript(await client.query(`BEGIN;\n${first}`));
+        const finish = next(firstRows);
+        if (finish === undefined) {
+          await client.query("ROLLBACK");
+          open = false;
+          return { first: firstRows };
+        }
+        const last = rowsOfScript(await client.query(`${finish};\nCOMMIT`));
+        open = false;
+        return { first: firstRows, last };
+      } catch (error) {
+        // A failed statement skips the rest of its message (COMMIT included): the block is aborted.
+        if (open) await client.query("ROLLBACK").catch(() => (broken = true));
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
     withConnection: async (fn) => {
       const client = await pool.connect(); // has its own "error" listener (see "connect" above)
       try {
@@ -216,6 +268,16 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     prisma,
     statement: <T extends Record<string, unknown>>(_name: string, sql: string, params: unknown[]) => prisma.$queryRawUnsafe<T[]>(sql, ...params),
     withConnection: (fn) => fn(runner),
+    shortTransaction: (first, next) =>
+      db.transaction(async (tx) => {
+        const firstRows = rowsOfScript(await tx.exec(first));
+        const finish = next(firstRows);
+        if (finish === undefined) {
+          await tx.rollback();
+          return { first: firstRows };
+        }
+        return { first: firstRows, last: rowsOfScript(await tx.exec(finish)) };
+      }),
     // The adapter's executeScript does not await; migrations go to PGlite's exec directly.
     migrate: () => applyMigrations(runner),
     listen: async (channel, onNotify) => {

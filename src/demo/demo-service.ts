@@ -8,6 +8,7 @@ import type { ChallengeService, CreateChallengeInput, CreatedChallenge } from ".
 import { parsePhone } from "../challenges/phone.js";
 import type { Logger } from "../http/logger.js";
 import type { InboundService } from "../inbound/inbound-service.js";
+import { clientKey } from "../limits/client-key.js";
 import type { LimitsService } from "../limits/limits-service.js";
 import { signStandardWebhook } from "../providers/standard-webhooks.js";
 import type { Clock } from "../shared/clock.js";
@@ -124,7 +125,8 @@ export function createDemoService(deps: DemoServiceDeps) {
       const demo = await demoAppForRequest();
       // The same per-key-and-IP creation limit as POST /v1/challenges with this publishable key.
       await deps.limits.checkKey(demo.principal, clientIp, true);
-      const { challenge } = await deps.challenges.create(demo.principal, input);
+      // Each visitor is a client of its own for the per-phone limits, as with any publishable key.
+      const { challenge } = await deps.challenges.create(demo.principal, input, undefined, clientKey(clientIp));
       // The service accepted the phone, so it parses; the E.164 form is the sender of the SMS.
       const parsed = parsePhone(input.phone, input.country ? { country: input.country } : {});
       if (!parsed.ok) throw new AppError("INVALID_PHONE", parsed.detail);

@@ -51,7 +51,7 @@ export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
 const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8")) as { version: string }).version;
 
 /** Codes whose answers carry `Retry-After` (whenever the service knows when to come back). */
-const RETRY_AFTER_CODES: ReadonlySet<ErrorCode> = new Set(["PHONE_LOCKED", "TOO_MANY_PENDING", "RATE_LIMITED", "SERVICE_UNAVAILABLE"]);
+const RETRY_AFTER_CODES: ReadonlySet<ErrorCode> = new Set(["PHONE_LOCKED", "RATE_LIMITED", "SERVICE_UNAVAILABLE"]);
 
 const ref = (kind: "schemas" | "parameters" | "headers", name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
@@ -779,7 +779,6 @@ export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenAp
             "COUNTRY_NOT_ALLOWED",
             "NO_VIRTUAL_NUMBER",
             "PHONE_LOCKED",
-            "TOO_MANY_PENDING",
             ...SERVICE_ERRORS,
           ],
         ),

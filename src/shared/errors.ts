@@ -20,7 +20,6 @@ export const ERROR_CODES = {
   PHONE_NOT_MOBILE: { status: 422, title: "The phone number cannot send SMS" },
   COUNTRY_NOT_ALLOWED: { status: 422, title: "The phone number's country is not allowed for this app" },
   PHONE_LOCKED: { status: 423, title: "Too many wrong codes from this phone" },
-  TOO_MANY_PENDING: { status: 429, title: "Too many pending challenges for this phone" },
   RATE_LIMITED: { status: 429, title: "Rate limit reached" },
   NO_VIRTUAL_NUMBER: { status: 422, title: "The app has no virtual number to text" },
   WEBHOOK_SIGNATURE_MISSING: { status: 401, title: "The webhook is not signed" },

@@ -224,15 +224,34 @@ describeOnPostgres("races on real PostgreSQL connections", () => {
     expect((await challengeRow(challenge.id)).consumed_at?.toISOString()).toBe(winner.body.consumedAt);
   });
 
-  test("when 10 challenges for one phone are requested at once, no more than the 3 allowed are pending", async () => {
-    const app = await h.createApp();
-    const responses = await Promise.all(times(10, () => retrying503(() => h.createChallenge(app.sk, { phone: PHONES.gb, purpose: "signup" }))));
-    expect(countBy(responses, (r) => String(r.status))).toEqual({ "201": 3, "429": 7 });
-    for (const res of responses.filter((r) => r.status === 429)) expect(res.body.code).toBe("TOO_MANY_PENDING");
-    const rows = await h.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM challenges WHERE app_id = $1 AND status = 'pending'`,
+  test("when 14 challenges for one phone are requested at once by one client, exactly the hourly 10 are created and no more than 3 stay pending", async () => {
+    const app = await h.createApp({ rateLimitPhonePerHour: 10 });
+    // A client retries a 503 (a busy machine), as a real one would; the limits are what is asserted.
+    const responses = await Promise.all(times(14, () => retrying503(() => h.createChallenge(app.sk, { phone: PHONES.gb, purpose: "signup" }))));
+    expect(countBy(responses, (r) => String(r.status))).toEqual({ "201": 10, "429": 4 });
+    for (const res of responses.filter((r) => r.status === 429)) expect(res.body).toMatchObject({ code: "RATE_LIMITED", reason: "phone" });
+    const rows = await h.db.query<{ status: string; n: number }>(
+      `SELECT status::text AS status, count(*)::int AS n FROM challenges WHERE app_id = $1 GROUP BY status ORDER BY status`,
       [app.appId],
     );
-    expect(rows[0]!.n).toBe(3);
+    // Each new one replaced the oldest pending one beyond 3 (they expired at once).
+    expect(rows).toEqual([{ status: "expired", n: 7 }, { status: "pending", n: 3 }]);
+  });
+
+  test("when two clients (the backend's secret key, a publishable key) each ask 8 challenges for one phone at once, each gets exactly its own 4", async () => {
+    const app = await h.createApp({ rateLimitPhonePerHour: 4 });
+    const create = (key: string) => retrying503(() => h.createChallenge(key, { phone: PHONES.fr2, purpose: "login" }));
+    const [bySecret, byPublishable] = await Promise.all([Promise.all(times(8, () => create(app.sk))), Promise.all(times(8, () => create(app.pk)))]);
+    expect(countBy(bySecret, (r) => String(r.status))).toEqual({ "201": 4, "429": 4 });
+    expect(countBy(byPublishable, (r) => String(r.status))).toEqual({ "201": 4, "429": 4 });
+    const rows = await h.db.query<{ client_hash: string; pending: number; all: number }>(
+      `SELECT client_hash, count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*)::int AS "all"
+         FROM challenges WHERE app_id = $1 GROUP BY client_hash`,
+      [app.appId],
+    );
+    expect(rows.map((r) => [r.pending, r.all])).toEqual([
+      [3, 4],
+      [3, 4],
+    ]);
   });
 });

@@ -315,7 +315,7 @@ describe("the OpenAPI document", () => {
       expect(tooMany.headers["Retry-After"]).toEqual({ $ref: "#/components/headers/RetryAfter" });
       expect(JSON.stringify(tooMany.content)).toContain("RATE_LIMITED");
     }
-    expect(JSON.stringify(served.paths["/v1/challenges"]!.post!.responses["429"])).toContain("TOO_MANY_PENDING");
+    expect(JSON.stringify(served.paths["/v1/challenges"]!.post!.responses["429"])).toContain("RATE_LIMITED");
   });
 });
 
@@ -557,12 +557,13 @@ describe("real answers match their documented schemas", () => {
     expect(conflict.body.code).toBe("IDEMPOTENCY_KEY_REUSED");
     expectDocumented(ajv, served, "/v1/challenges", "post", conflict);
 
-    // Three pending challenges per phone; the fourth is refused with 429 and Retry-After.
+    // A client's per-phone hourly limit (an app override keeps this quick): 429 with Retry-After.
+    const phoneLimited = await h.createApp({ rateLimitPhonePerHour: 1 });
     const phone = "+33611223344";
-    for (let i = 0; i < 3; i++) expect((await h.createChallenge(app.sk, { phone, purpose: "login" })).status).toBe(201);
-    const tooMany = await h.createChallenge(app.sk, { phone, purpose: "login" });
+    expect((await h.createChallenge(phoneLimited.sk, { phone, purpose: "login" })).status).toBe(201);
+    const tooMany = await h.createChallenge(phoneLimited.sk, { phone, purpose: "login" });
     expect(tooMany.status).toBe(429);
-    expect(tooMany.body.code).toBe("TOO_MANY_PENDING");
+    expect(tooMany.body).toMatchObject({ code: "RATE_LIMITED", reason: "phone" });
     expect(Number(tooMany.headers["retry-after"])).toBeGreaterThan(0);
     expectDocumented(ajv, served, "/v1/challenges", "post", tooMany);
 
