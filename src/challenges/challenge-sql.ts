@@ -46,7 +46,7 @@ export const TAKE_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended($1, 
 const oneMatchingPending = (p: { appId: string; phoneHashes: string; codeHashes: string; now: string }) => `
   SELECT c.id FROM challenges c
    WHERE c.app_id = ${p.appId} AND c.phone_hash = ANY(${p.phoneHashes}::text[]) AND c.code_hash = ANY(${p.codeHashes}::text[])
-     AND c.status = 'pending' AND c.expires_at > ${p.now}::timestamptz
+     AND c.status = 'pending' AND c.expires_at > ${p.now}::timestamptz AND c.channel = 'sms_mo'
    ORDER BY c.created_at DESC, c.id LIMIT 1`;
 
 /**
@@ -158,13 +158,20 @@ export type OneStatementRow = { owned: boolean; challengeId: string | null };
 // ---- Reads --------------------------------------------------------------------------------------
 
 /**
- * A challenge as status reads, long-polls and their re-reads need it, in one single-table
- * statement, prepared (Database#statement). Read with Prisma and the virtual number, a relation,
+ * A challenge as status reads, long-polls and their re-reads need it, in one statement, prepared
+ * (Database#statement); an outbound challenge's latest message (its `delivery`) joined by index. Read with Prisma and the virtual number, a relation,
  * it was two round trips per status read and per long-poll wake-up. $1 the challenge id.
  */
-export const FIND_BY_ID_SQL = `SELECT id, app_id AS "appId", status::text AS status, purpose::text AS purpose, phone_masked AS "phoneMasked",
-       created_at AS "createdAt", expires_at AS "expiresAt", verified_at AS "verifiedAt", consumed_at AS "consumedAt",
-       max_attempts AS "maxAttempts", attempts, poll_token_hash AS "pollTokenHash"
-  FROM challenges WHERE id = $1`;
+export const FIND_BY_ID_SQL = `SELECT c.id, c.app_id AS "appId", c.status::text AS status, c.purpose::text AS purpose, c.phone_masked AS "phoneMasked",
+       c.created_at AS "createdAt", c.expires_at AS "expiresAt", c.verified_at AS "verifiedAt", c.consumed_at AS "consumedAt",
+       c.max_attempts AS "maxAttempts", c.attempts, c.poll_token_hash AS "pollTokenHash", c.channel::text AS channel,
+       d.status::text AS "deliveryStatus", d.updated_at AS "deliveryUpdatedAt"
+  FROM challenges c
+  LEFT JOIN LATERAL (
+    SELECT m.status, m.updated_at FROM outbound_messages m
+     WHERE m.challenge_id = c.id AND c.channel <> 'sms_mo'
+     ORDER BY m.created_at DESC, m.id DESC LIMIT 1
+  ) d ON true
+ WHERE c.id = $1`;
 
 export const FIND_BY_ID_NAME = "reverse_otp_find_challenge";

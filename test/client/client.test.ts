@@ -86,17 +86,18 @@ describe("the whole flow", () => {
       phoneMasked: expect.stringMatching(/^\+33•+\d\d$/),
       code: expect.stringMatching(/^\d{6}$/),
       smsTo: app.number,
-      smsBody: expect.stringContaining(created.code),
+      smsBody: expect.stringContaining(created.code!),
       smsUri: { ios: expect.stringMatching(/^sms:/), android: expect.stringMatching(/^sms:/) },
       expiresAt: expect.any(String),
       pollToken: expect.stringMatching(/^pt_/),
       attemptsRemaining: 5,
+      channel: "sms_mo",
     });
 
     const waiting = mobile.waitForChallenge(created.id, { pollToken: created.pollToken, timeoutSeconds: 30 });
     // The SMS arrives while the long-poll is held open, so it is the notification that answers it.
     await until(() => h.runtime.bus.waiterCount() > 0, "the long-poll to be waiting");
-    const sms = await h.sendSms({ from: phone, to: created.smsTo, text: created.smsBody });
+    const sms = await h.sendSms({ from: phone, to: created.smsTo!, text: created.smsBody! });
     expect(sms.body).toEqual({ results: [expect.objectContaining({ outcome: "verified" })] });
 
     const verified = await waiting;
@@ -188,6 +189,7 @@ describe("waitForChallenge", () => {
     const view: Challenge = {
       id: "chl_x",
       status: "verified",
+      channel: "sms_mo",
       purpose: "login",
       phoneMasked: "+33•••••••78",
       createdAt: "2026-01-01T00:00:00.000Z",

@@ -31,7 +31,7 @@ describe("the reverse-OTP flow", () => {
     expect(c.smsUri.ios).toBe(`sms:${app.number}&body=${encodeURIComponent(c.smsBody)}`);
     expect(c.smsUri.android).toBe(`sms:${app.number}?body=${encodeURIComponent(c.smsBody)}`);
     expect(Object.keys(c).sort()).toEqual(
-      ["id", "status", "purpose", "phoneMasked", "code", "smsTo", "smsBody", "smsUri", "expiresAt", "pollToken", "attemptsRemaining"].sort(),
+      ["id", "status", "purpose", "phoneMasked", "code", "smsTo", "smsBody", "smsUri", "expiresAt", "pollToken", "attemptsRemaining", "channel"].sort(),
     );
 
     const before = await h.http().get(`/v1/challenges/${c.id}`).set("X-Poll-Token", c.pollToken);
