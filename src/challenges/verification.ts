@@ -86,6 +86,19 @@ async function countWrongCode(
   return next;
 }
 
+/**
+ * Whether a typed code is the challenge's: its HMAC under every HASH_KEY compared with the stored
+ * digest by crypto.timingSafeEqual, every key's digest compared (no early exit), so the time taken
+ * says nothing of how close the guess was (the digests of close codes share nothing anyway).
+ */
+export function typedCodeMatches(hasher: Pick<Hasher, "codeAll">, typed: string, alphabet: CodeAlphabet, codeHash: string): boolean {
+  let matches = false;
+  for (const digest of hasher.codeAll(readTypedCode(typed, alphabet))) {
+    matches = safeEqual(digest, codeHash) || matches;
+  }
+  return matches;
+}
+
 export function createVerification(deps: { challenges: ChallengeRepository; hasher: Hasher }) {
   const { challenges, hasher } = deps;
 
@@ -166,10 +179,7 @@ export function createVerification(deps: { challenges: ChallengeRepository; hash
       policy: { codeAlphabet: CodeAlphabet; maxAttempts: number; lockoutSeconds: number },
       now: Date,
     ): Promise<{ kind: "verified" } | { kind: "wrong_code"; attemptsRemaining: number } | { kind: "not_pending" }> {
-      let matches = false;
-      for (const digest of hasher.codeAll(readTypedCode(typed, policy.codeAlphabet))) {
-        matches = safeEqual(digest, c.codeHash) || matches;
-      }
+      const matches = typedCodeMatches(hasher, typed, policy.codeAlphabet, c.codeHash);
       const phoneHashes = [c.phoneHash];
       return challenges.verificationTransaction(async (steps) => {
         const locked = await steps.lockFailureState(c.appId, c.phoneHash, now);

@@ -63,8 +63,7 @@ Commands:
   migrate             applies pending database migrations
   purge               deletes what the retention rules let go, now (--dry-run counts it)
   simulate-sms        sends a signed generic-provider webhook to a running service
-  simulate-delivery-report
-                      sends a signed generic-provider delivery report to a running service
+  simulate-delivery-report  sends a signed generic-provider delivery report to a running service
   help [<command>]    shows this text, or a command's
 
 Run "${RUN} <command> --help" for a command's options.
