@@ -48,7 +48,7 @@ describe("the reverse-OTP flow", () => {
     expect(after.body).toMatchObject({ id: c.id, status: "verified", consumedAt: null });
     expect(typeof after.body.verifiedAt).toBe("string");
     expect(Object.keys(after.body).sort()).toEqual(
-      ["id", "status", "purpose", "phoneMasked", "createdAt", "expiresAt", "verifiedAt", "consumedAt", "attemptsRemaining"].sort(),
+      ["id", "status", "purpose", "phoneMasked", "createdAt", "expiresAt", "verifiedAt", "consumedAt", "attemptsRemaining", "channel"].sort(),
     );
 
     const consumed = await h.http().post(`/v1/challenges/${c.id}/consume`).set("Authorization", `Bearer ${app.sk}`);

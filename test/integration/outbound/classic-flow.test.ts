@@ -68,6 +68,7 @@ beforeAll(async () => {
       GENERIC_OUTBOUND_URL: `${stand.url}/generic/sms`,
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       EMAIL_FROM: "Acme <no-reply@acme.example>",
+      ADMIN_TOKEN: "classic-flow-admin-token-0123456789",
     },
   });
 });
@@ -381,5 +382,34 @@ describe("e-mail", () => {
     expect(mail.to && "text" in mail.to ? mail.to.text : "").toContain("jane@example.com");
     const checked = await post(`/v1/challenges/${created.body.id}/check`, app.sk, { code });
     expect(checked.body).toMatchObject({ status: "verified", channel: "email", delivery: { status: "sent" } });
+  });
+});
+
+describe("delivery reports and the dashboard", () => {
+  test("a signed delivery report moves the delivery to delivered; the dashboard shows channels, delivery rate and delay", async () => {
+    const app = await outboundApp("generic");
+    const created = await h.createChallenge(app.sk, { phone: nextPhone(), purpose: "login", channel: "sms" });
+    stand.reset();
+    stand.answer({ status: 204 });
+    await h.runtime.outbound.dispatcher.runOnce();
+    const messageId = json(stand.last().body).messageId as string;
+    const report = h.signedGeneric({ messageId, status: "delivered" });
+    const answered = await h.http().post("/v1/delivery-reports/generic").set(report.headers).send(report.body);
+    expect(answered.status).toBe(200);
+    const view = await h.http().get(`/v1/challenges/${created.body.id}`).set("Authorization", `Bearer ${app.sk}`);
+    expect(view.body.delivery.status).toBe("delivered");
+
+    const stats = await h.http().get("/v1/admin/stats").set("Authorization", "Bearer classic-flow-admin-token-0123456789");
+    expect(stats.status).toBe(200);
+    expect(stats.body.channels.sms.created).toBeGreaterThanOrEqual(PROVIDERS.length);
+    expect(stats.body.channels.sms.verified).toBeGreaterThanOrEqual(PROVIDERS.length);
+    expect(stats.body.channels.email.created).toBeGreaterThanOrEqual(1);
+    expect(stats.body.channels.sms_mo.created).toBeGreaterThanOrEqual(1);
+    const generic = stats.body.delivery.byProvider.find((r: { provider: string }) => r.provider === "generic");
+    expect(generic.delivered).toBeGreaterThanOrEqual(1);
+    expect(generic.deliveryRate).toBeGreaterThan(0);
+    expect(generic.delay.p50Ms).toEqual(expect.any(Number));
+    expect(stats.body.delivery.byProvider.map((r: { provider: string }) => r.provider)).toEqual(expect.arrayContaining(["twilio", "smtp", "generic"]));
+    expect(stats.body.delivery.deliveryRate).toEqual(expect.any(Number));
   });
 });
