@@ -64,6 +64,18 @@ export interface AllowListEntry extends RawSqlObject {
 
 export const RAW_SQL_ALLOW_LIST: readonly AllowListEntry[] = [
   {
+    kind: "function",
+    table: null,
+    name: "reverse_otp_notify_app()",
+    reason: "trigger function: NOTIFY of app, key and number changes, which drop the instances' caches",
+  },
+  ...["apps", "api_keys", "virtual_numbers"].map((table) => ({
+    kind: "trigger" as const,
+    table,
+    name: `${table}_notify_change`,
+    reason: "sends the NOTIFY in the transaction that changes an app, its keys or numbers (cache invalidation)",
+  })),
+  {
     kind: "index",
     table: "challenges",
     name: "challenges_pending_phone_code_key",

@@ -1,6 +1,8 @@
 // Configuration: read from the environment once, validated with zod, frozen, passed down.
 // Nothing else in src/ reads process.env. Every key has a description; the configuration table of
-// docs/configuration.md is checked against these descriptions by test/unit/readme.test.ts.
+// docs/configuration.md is checked against these descriptions by test/unit/readme.test.ts. Each SMS
+// provider declares its own variables and builds its part of `providers` and `outbound` from them
+// (src/providers/<name>/descriptor.ts); this module composes them from the providers' list.
 import path from "node:path";
 import { z } from "zod";
 import {
@@ -18,56 +20,10 @@ import {
   validateCodePolicy,
   type PolicyDefaults,
 } from "./challenges/code-policy.js";
-import { standardWebhooksSecretProblem, textSecretProblem } from "./shared/secret-strength.js";
+import { PROVIDER_INBOUND_KEYS, PROVIDER_OUTBOUND_KEYS, PROVIDER_DESCRIPTORS, type ProviderOutboundSettings, type ProviderSettings } from "./providers/index.js";
+import { booleanString, ownSecretList, positiveInt } from "./shared/config-schemas.js";
 
-const splitList = (value: string) => value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-const ordinal = (i: number, count: number) => (count === 1 ? "the secret" : `secret ${i + 1} of ${count}`);
-
-/**
- * A comma-separated list of secrets (rotation), each checked by `problemOf` (secret-strength.ts);
- * a refusal says what is wrong (sizes, never the value) and how to make a good one.
- */
-const secretList = (problemOf: (secret: string) => string | undefined, advice: string) =>
-  z
-    .string()
-    .transform(splitList)
-    .pipe(
-      z
-        .array(z.string())
-        .min(1, { message: "must hold at least one secret" })
-        .superRefine((secrets, ctx) => {
-          secrets.forEach((secret, i) => {
-            const problem = problemOf(secret);
-            if (problem) ctx.addIssue({ code: "custom", message: `${ordinal(i, secrets.length)} ${problem}; ${advice}` });
-          });
-        }),
-    );
-
-/** Our own random secrets (HMAC keys, bearer tokens): at least 128 bits and not a visible pattern. */
-const ownSecretList = (advice: string, minLength = 0) =>
-  secretList(
-    (secret) =>
-      secret.length < minLength ? `has ${secret.length} characters; at least ${minLength} are needed` : textSecretProblem(secret),
-    advice,
-  );
-
-/** A key that the provider issues: refused only when it is too weak to be one. */
-const providerSecretList = (where: string) => secretList(textSecretProblem, `use the ${where}`);
-
-/** Path tokens of unsigned providers stand in for a signature: at least 128 random bits. */
-const pathTokenList = secretList(
-  (token) =>
-    /^[A-Za-z0-9_-]{32,200}$/.test(token)
-      ? textSecretProblem(token)
-      : "must have 32 to 200 characters of A-Z a-z 0-9 _ -",
-  "make one with `openssl rand -hex 32`",
-);
-
-const booleanString = z
-  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
-  .transform((v) => v === "true" || v === "1" || v === "yes");
-
-const positiveInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+export type { ProviderSettings } from "./providers/index.js";
 
 /**
  * A new app that sets no code policy gets the configured defaults with DEFAULT_CODE_POLICY's
@@ -75,11 +31,6 @@ const positiveInt = (min: number, max: number) => z.coerce.number().int().min(mi
  * 6 digits or more. (An app that wants shorter codes sets its own length with lowAssurance.)
  */
 const DEFAULT_LENGTH_MIN = shortestStrongLength(DEFAULT_CODE_POLICY.alphabet);
-
-/** A provider's base URL or a gateway's URL: http(s), no trailing slash kept. */
-const httpUrl = z
-  .url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })
-  .transform((value) => value.replace(/\/+$/, ""));
 
 /** The environment variables, each with its description and default. */
 export const CONFIG_KEYS = {
@@ -103,64 +54,8 @@ export const CONFIG_KEYS = {
       "secret for the HMACs of phones and codes (at least 32 characters, comma-separated: the first hashes, all are tried); required with `DATABASE_URL`, generated and kept in `DATA_DIR` in embedded mode",
     schema: ownSecretList("make one with `openssl rand -base64 48`", 32).optional(),
   },
-  GENERIC_WEBHOOK_SECRET: {
-    description:
-      "`whsec_…` secrets of the generic provider, comma-separated for rotation; generated and kept in `DATA_DIR` in embedded mode when not given",
-    schema: secretList(standardWebhooksSecretProblem, 'make one with `echo "whsec_$(openssl rand -base64 32)"`').optional(),
-  },
-  TWILIO_AUTH_TOKEN: {
-    description: "Twilio auth token(s): the key of `X-Twilio-Signature`",
-    schema: providerSecretList("Auth Token of the Twilio Console (32 hexadecimal digits)").optional(),
-  },
-  VONAGE_SIGNATURE_SECRET: {
-    description: "Vonage signature secret(s): signed SMS API webhooks, and the HS256 key of Messages API JWTs",
-    schema: providerSecretList("signature secret of the Vonage dashboard (API settings)").optional(),
-  },
-  VONAGE_SIGNATURE_METHOD: {
-    description: "Vonage SMS API signature method: `md5hash`, `md5`, `sha1`, `sha256` (default) or `sha512`",
-    schema: z.enum(["md5hash", "md5", "sha1", "sha256", "sha512"]).default("sha256"),
-  },
-  PLIVO_AUTH_TOKEN: {
-    description: "Plivo auth token(s): the key of `X-Plivo-Signature-V3`",
-    schema: providerSecretList("Auth Token of the Plivo console").optional(),
-  },
-  PLIVO_ACCEPT_V2: {
-    description: "`true` also accepts Plivo's older V2 signatures, which do not cover the body (default `false`)",
-    schema: booleanString.default(false),
-  },
-  TELNYX_PUBLIC_KEY: {
-    description: "Telnyx Ed25519 public key(s), Base64, from the Mission Control portal",
-    schema: z
-      .string()
-      .transform(splitList)
-      .pipe(z.array(z.string().regex(/^[A-Za-z0-9+/]{42,43}=?$/, { message: "must be a Base64 Ed25519 public key (32 bytes)" })).min(1))
-      .optional(),
-  },
-  BIRD_SIGNING_KEY: {
-    description: "Bird (Channels API) webhook signing key(s)",
-    schema: providerSecretList("signing key Bird gives for the webhook subscription").optional(),
-  },
-  MESSAGEBIRD_SIGNING_KEY: {
-    description: "MessageBird (legacy numbers) signing key(s): `MessageBird-Signature` and `MessageBird-Signature-JWT`",
-    schema: providerSecretList("signing key of the MessageBird dashboard (Developers, API settings)").optional(),
-  },
-  SMSMODE_WEBHOOK_TOKEN: {
-    description: "path token(s) of `/v1/inbound/smsmode/<token>`, at least 32 characters",
-    schema: pathTokenList.optional(),
-  },
-  SINCH_WEBHOOK_SECRET: {
-    description:
-      "Sinch SMS callback signing secret(s): the HMAC-SHA256 key of `x-sinch-webhook-signature` (Sinch's account managers enable signing); preferred over the path token",
-    schema: providerSecretList("signing secret that Sinch's account manager gives you").optional(),
-  },
-  SINCH_WEBHOOK_TOKEN: {
-    description: "path token(s) of `/v1/inbound/sinch/<token>`, at least 32 characters",
-    schema: pathTokenList.optional(),
-  },
-  INFOBIP_WEBHOOK_TOKEN: {
-    description: "path token(s) of `/v1/inbound/infobip/<token>`, at least 32 characters",
-    schema: pathTokenList.optional(),
-  },
+  // Each SMS provider's own variables (src/providers/<name>/descriptor.ts), in the providers' order.
+  ...PROVIDER_INBOUND_KEYS,
   RATE_LIMIT_PHONE_PER_HOUR: {
     description: "challenges per phone per hour (default 10); apps may override it",
     schema: positiveInt(1, 100_000).default(10),
@@ -279,42 +174,8 @@ export const CONFIG_KEYS = {
       "how long the outbox keeps trying to send one message before its delivery is `failed`, 30–3600 seconds (default 300, a code's default lifetime)",
     schema: positiveInt(30, 3600).default(300),
   },
-  TWILIO_ACCOUNT_SID: { description: "Twilio account SID (`AC…`): sending with the Messages API, with the first TWILIO_AUTH_TOKEN", schema: z.string().regex(/^AC[0-9a-fA-F]{32}$/, { message: "must be AC followed by 32 hex digits" }).optional() },
-  TWILIO_API_BASE_URL: { description: "Twilio REST base URL (default `https://api.twilio.com`)", schema: httpUrl.default("https://api.twilio.com") },
-  VONAGE_API_KEY: { description: "Vonage API key: sending with the SMS API", schema: z.string().min(1).max(200).optional() },
-  VONAGE_API_SECRET: { description: "Vonage API secret: sending with the SMS API", schema: z.string().min(1).max(200).optional() },
-  VONAGE_API_BASE_URL: { description: "Vonage SMS API base URL (default `https://rest.nexmo.com`)", schema: httpUrl.default("https://rest.nexmo.com") },
-  PLIVO_AUTH_ID: { description: "Plivo auth ID: sending, with the first PLIVO_AUTH_TOKEN", schema: z.string().min(1).max(200).optional() },
-  PLIVO_API_BASE_URL: { description: "Plivo API base URL (default `https://api.plivo.com`)", schema: httpUrl.default("https://api.plivo.com") },
-  TELNYX_API_KEY: { description: "Telnyx API key (V2): sending with the Messaging API", schema: z.string().min(1).max(500).optional() },
-  TELNYX_API_BASE_URL: { description: "Telnyx API base URL (default `https://api.telnyx.com`)", schema: httpUrl.default("https://api.telnyx.com") },
-  SINCH_SERVICE_PLAN_ID: { description: "Sinch SMS service plan ID: sending with the REST API", schema: z.string().min(1).max(200).optional() },
-  SINCH_API_TOKEN: { description: "Sinch SMS API token (Bearer) of the service plan", schema: z.string().min(1).max(500).optional() },
-  SINCH_API_BASE_URL: {
-    description: "Sinch SMS API base URL of your region (default `https://us.sms.api.sinch.com`; eu., au., br., ca.)",
-    schema: httpUrl.default("https://us.sms.api.sinch.com"),
-  },
-  INFOBIP_API_KEY: { description: "Infobip API key: sending SMS (`Authorization: App …`)", schema: z.string().min(1).max(500).optional() },
-  INFOBIP_API_BASE_URL: { description: "Infobip base URL of your account (`https://xxxxx.api.infobip.com`); required to send through Infobip", schema: httpUrl.optional() },
-  SMSMODE_ACCESS_TOKEN: { description: "smsmode access token: sending with the HTTP API 1.6", schema: z.string().min(1).max(500).optional() },
-  SMSMODE_API_BASE_URL: { description: "smsmode HTTP API base URL (default `https://api.smsmode.com`)", schema: httpUrl.default("https://api.smsmode.com") },
-  BIRD_ACCESS_KEY: { description: "Bird access key: sending with the Channels API", schema: z.string().min(1).max(500).optional() },
-  BIRD_WORKSPACE_ID: { description: "Bird workspace ID of the SMS channels", schema: z.string().min(1).max(200).optional() },
-  BIRD_SMS_CHANNELS: {
-    description: "Bird SMS channel of each virtual number, comma-separated `+E164=channelId` pairs (the channel is the sender)",
-    schema: z
-      .string()
-      .transform((value) => value.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
-      .pipe(z.array(z.string().regex(/^\+[1-9]\d{6,14}=[A-Za-z0-9-]{1,100}$/, { message: "each entry must be +E164=channelId" })).min(1))
-      .optional(),
-  },
-  BIRD_API_BASE_URL: { description: "Bird API base URL (default `https://api.bird.com`)", schema: httpUrl.default("https://api.bird.com") },
-  MESSAGEBIRD_ACCESS_KEY: { description: "MessageBird (legacy) access key: sending with the SMS API", schema: z.string().min(1).max(500).optional() },
-  MESSAGEBIRD_API_BASE_URL: { description: "MessageBird REST base URL (default `https://rest.messagebird.com`)", schema: httpUrl.default("https://rest.messagebird.com") },
-  GENERIC_OUTBOUND_URL: {
-    description: "where the generic provider sends: a signed POST of `{ messageId, from, to, text }` (Standard Webhooks, first GENERIC_WEBHOOK_SECRET); any 2xx is accepted",
-    schema: httpUrl.optional(),
-  },
+  // Each SMS provider's sending variables (src/providers/<name>/descriptor.ts).
+  ...PROVIDER_OUTBOUND_KEYS,
   SMTP_URL: {
     description: "SMTP server for codes by e-mail: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`",
     schema: z.url({ protocol: /^smtps?$/, message: "must be an smtp:// or smtps:// URL" }).optional(),
@@ -382,23 +243,14 @@ export type Config = Readonly<{
   outbound: OutboundSettings;
 }>;
 
-export type OutboundSettings = Readonly<{
-  timeoutMs: number;
-  deadlineSeconds: number;
-  twilio: Readonly<{ accountSid: string | undefined; baseUrl: string }>;
-  vonage: Readonly<{ apiKey: string | undefined; apiSecret: string | undefined; baseUrl: string }>;
-  plivo: Readonly<{ authId: string | undefined; baseUrl: string }>;
-  telnyx: Readonly<{ apiKey: string | undefined; baseUrl: string }>;
-  sinch: Readonly<{ servicePlanId: string | undefined; apiToken: string | undefined; baseUrl: string }>;
-  infobip: Readonly<{ apiKey: string | undefined; baseUrl: string | undefined }>;
-  smsmode: Readonly<{ accessToken: string | undefined; baseUrl: string }>;
-  bird: Readonly<{ accessKey: string | undefined; workspaceId: string | undefined; channels: ReadonlyMap<string, string>; baseUrl: string }>;
-  messagebird: Readonly<{ accessKey: string | undefined; baseUrl: string }>;
-  genericUrl: string | undefined;
-  smtpUrl: string | undefined;
-  emailFrom: string | undefined;
-  caps: Readonly<OutboundCaps>;
-}>;
+export type OutboundSettings = ProviderOutboundSettings &
+  Readonly<{
+    timeoutMs: number;
+    deadlineSeconds: number;
+    smtpUrl: string | undefined;
+    emailFrom: string | undefined;
+    caps: Readonly<OutboundCaps>;
+  }>;
 
 export type OutboundCaps = {
   phonePerHour: number;
@@ -411,22 +263,6 @@ export type OutboundCaps = {
 };
 
 export type RateLimitSettings = { phonePerHour: number; publishableKeyPerMinute: number; secretKeyPerMinute: number };
-
-/** Secrets of the SMS provider adapters; an adapter without its secret refuses every delivery. */
-export type ProviderSettings = Readonly<{
-  twilioAuthTokens: readonly string[];
-  vonageSignatureSecrets: readonly string[];
-  vonageSignatureMethod: "md5hash" | "md5" | "sha1" | "sha256" | "sha512";
-  plivoAuthTokens: readonly string[];
-  plivoAcceptV2: boolean;
-  telnyxPublicKeys: readonly string[];
-  birdSigningKeys: readonly string[];
-  messagebirdSigningKeys: readonly string[];
-  smsmodeTokens: readonly string[];
-  sinchTokens: readonly string[];
-  sinchSigningSecrets: readonly string[];
-  infobipTokens: readonly string[];
-}>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -513,20 +349,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicBaseUrl,
     hashKeys: raw.HASH_KEY && Object.freeze(raw.HASH_KEY),
     genericWebhookSecrets: raw.GENERIC_WEBHOOK_SECRET && Object.freeze(raw.GENERIC_WEBHOOK_SECRET),
-    providers: Object.freeze({
-      twilioAuthTokens: raw.TWILIO_AUTH_TOKEN ?? [],
-      vonageSignatureSecrets: raw.VONAGE_SIGNATURE_SECRET ?? [],
-      vonageSignatureMethod: raw.VONAGE_SIGNATURE_METHOD,
-      plivoAuthTokens: raw.PLIVO_AUTH_TOKEN ?? [],
-      plivoAcceptV2: raw.PLIVO_ACCEPT_V2,
-      telnyxPublicKeys: raw.TELNYX_PUBLIC_KEY ?? [],
-      birdSigningKeys: raw.BIRD_SIGNING_KEY ?? [],
-      messagebirdSigningKeys: raw.MESSAGEBIRD_SIGNING_KEY ?? [],
-      smsmodeTokens: raw.SMSMODE_WEBHOOK_TOKEN ?? [],
-      sinchTokens: raw.SINCH_WEBHOOK_TOKEN ?? [],
-      sinchSigningSecrets: raw.SINCH_WEBHOOK_SECRET ?? [],
-      infobipTokens: raw.INFOBIP_WEBHOOK_TOKEN ?? [],
-    }),
+    providers: providerPart(raw, "inbound") as ProviderSettings,
     callbacksAllowPrivateNetworks: raw.CALLBACKS_ALLOW_PRIVATE_NETWORKS,
     logLevel: raw.LOG_LEVEL,
     trustProxy: parseTrustProxy(raw.TRUST_PROXY),
@@ -552,21 +375,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     outbound: Object.freeze({
       timeoutMs: raw.OUTBOUND_TIMEOUT_MS,
       deadlineSeconds: raw.OUTBOUND_DEADLINE_SECONDS,
-      twilio: Object.freeze({ accountSid: raw.TWILIO_ACCOUNT_SID, baseUrl: raw.TWILIO_API_BASE_URL }),
-      vonage: Object.freeze({ apiKey: raw.VONAGE_API_KEY, apiSecret: raw.VONAGE_API_SECRET, baseUrl: raw.VONAGE_API_BASE_URL }),
-      plivo: Object.freeze({ authId: raw.PLIVO_AUTH_ID, baseUrl: raw.PLIVO_API_BASE_URL }),
-      telnyx: Object.freeze({ apiKey: raw.TELNYX_API_KEY, baseUrl: raw.TELNYX_API_BASE_URL }),
-      sinch: Object.freeze({ servicePlanId: raw.SINCH_SERVICE_PLAN_ID, apiToken: raw.SINCH_API_TOKEN, baseUrl: raw.SINCH_API_BASE_URL }),
-      infobip: Object.freeze({ apiKey: raw.INFOBIP_API_KEY, baseUrl: raw.INFOBIP_API_BASE_URL }),
-      smsmode: Object.freeze({ accessToken: raw.SMSMODE_ACCESS_TOKEN, baseUrl: raw.SMSMODE_API_BASE_URL }),
-      bird: Object.freeze({
-        accessKey: raw.BIRD_ACCESS_KEY,
-        workspaceId: raw.BIRD_WORKSPACE_ID,
-        channels: new Map((raw.BIRD_SMS_CHANNELS ?? []).map((entry) => entry.split("=") as [string, string])),
-        baseUrl: raw.BIRD_API_BASE_URL,
-      }),
-      messagebird: Object.freeze({ accessKey: raw.MESSAGEBIRD_ACCESS_KEY, baseUrl: raw.MESSAGEBIRD_API_BASE_URL }),
-      genericUrl: raw.GENERIC_OUTBOUND_URL,
+      ...(providerPart(raw, "outbound") as ProviderOutboundSettings),
       smtpUrl: raw.SMTP_URL,
       emailFrom: raw.EMAIL_FROM,
       caps: Object.freeze({
@@ -582,6 +391,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     defaults: defaults!,
   });
 }
+
+/**
+ * The providers' parts of the configuration (`Config.providers`, the providers' keys of
+ * `Config.outbound`), each built by its descriptor from the parsed values; frozen, as the rest.
+ */
+function providerPart(raw: RawConfig, part: "inbound" | "outbound"): object {
+  const entries = PROVIDER_DESCRIPTORS.flatMap((p) => Object.entries(p[part](raw)));
+  return Object.freeze(Object.fromEntries(entries.map(([key, value]) => [key, isPlainObject(value) ? Object.freeze(value) : value])));
+}
+
+const isPlainObject = (value: unknown): value is object => typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 
 /** The process environment, read here and nowhere else. */
 export function loadConfigFromEnv(): Config {

@@ -2,6 +2,7 @@
 // migrations, and wires every service from explicit dependencies. Used by the server and the CLI.
 import path from "node:path";
 import { buildApp } from "./app.js";
+import { APP_CHANNEL, createAppCache } from "./apps/app-cache.js";
 import { createAppDirectory } from "./apps/app-directory.js";
 import { createAppRepository } from "./apps/app-repository.js";
 import { createAppService } from "./apps/app-service.js";
@@ -27,7 +28,7 @@ import { createMetrics } from "./http/metrics.js";
 import { createMaintenance } from "./maintenance/maintenance.js";
 import { createMaintenanceRepository } from "./maintenance/maintenance-repository.js";
 import { createLimitsService } from "./limits/limits-service.js";
-import { createRateLimits } from "./limits/rate-limit-repository.js";
+import { createRateLimits, createRateLimitStore } from "./limits/rate-limit-repository.js";
 import { createStatusBus } from "./realtime/status-bus.js";
 import { createWaiterSlots } from "./realtime/waiter-slots.js";
 import { createProviderRegistry, PROVIDER_NAMES } from "./providers/registry.js";
@@ -45,6 +46,8 @@ export type RuntimeOptions = {
   database?: Database;
   /** Process metrics (CPU, memory, event loop); off in tests that build several runtimes. */
   collectDefaultMetrics?: boolean;
+  /** How often rate-limit counts are written (default every second); tests that count statements stretch it. */
+  rateLimitFlushIntervalMs?: number;
 };
 
 /** Opens the database named by the configuration; in embedded mode also locks DATA_DIR and loads its secrets. */
@@ -114,10 +117,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
   const unconfigured = new Set<string>(PROVIDER_NAMES.filter((name) => !configured[name]));
   const secretSealer = createSealer(opened.hashKeys, "callback-secret");
   const appRepository = createAppRepository(database.prisma, { secretSealer });
+  // Keys and app settings cached in this instance, dropped when any instance changes them (NOTIFY).
+  const appCache = createAppCache(appRepository);
+  const unlistenApps = await database.listen(APP_CHANNEL, (appId) => appCache.invalidate(appId), () => appCache.clear());
   // What other features may read of apps and numbers (the repository stays the app service's).
-  const appDirectory = createAppDirectory(appRepository);
+  const appDirectory = createAppDirectory(appRepository, appCache);
   const apps = createAppService({
     repository: appRepository,
+    keys: appCache,
+    onChanged: (appId) => appCache.invalidate(appId),
     clock,
     providers: [...providers.keys()],
     defaults: config.defaults,
@@ -134,11 +142,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
   });
   const shutdown = new AbortController();
   const unlisten = await database.listen(STATUS_CHANNEL, (id) => bus.publish(id), () => bus.wakeAll());
+  // Counted locally and written in batches (rate-limit-repository.ts); close() writes the rest.
+  const rateLimits = createRateLimits(createRateLimitStore(database.statement), hasher, (kind) => {
+    metrics.rateLimited.inc({ limit: kind });
+    logger.info({ limit: kind }, "rate limited");
+  }, options.rateLimitFlushIntervalMs === undefined ? {} : { flushIntervalMs: options.rateLimitFlushIntervalMs });
   const limits = createLimitsService({
-    rateLimits: createRateLimits(database.prisma, hasher, (kind) => {
-      metrics.rateLimited.inc({ limit: kind });
-      logger.info({ limit: kind }, "rate limited");
-    }),
+    rateLimits,
     apps: appDirectory,
     defaults: config.rateLimits,
     adminTokenMaxFailures: config.adminTokenMaxFailures,
@@ -296,6 +306,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     metrics,
     maintenance,
     bus,
+    /** Writes the rate-limit counts this instance holds (done every second anyway). */
+    flushRateLimits: () => rateLimits.flush(),
     /** Ends long-polls and event streams (they answer with the current state). */
     beginShutdown: () => shutdown.abort(),
     callbacks,
@@ -312,7 +324,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
       await callbacks.stop().catch(() => undefined);
       await outbound.close().catch(() => undefined);
       await maintenance.stop().catch(() => undefined);
+      await rateLimits.close().catch(() => undefined);
       await unlisten().catch(() => undefined);
+      await unlistenApps().catch(() => undefined);
       await database.close();
       opened.release();
     },

@@ -1,6 +1,7 @@
 // What other features may know of apps and their virtual numbers: reads of settings, never keys,
 // secrets or writes (those stay behind the app service). Challenges, inbound, limits and the
 // dashboard are given this, or the part of it they use, instead of the apps repository.
+import type { AppCache } from "./app-cache.js";
 import type { AppPolicy, AppRecord, AppRepository, NumberOwner, NumberRecord } from "./app-repository.js";
 
 export type { AppPolicy, AppRecord, NumberOwner, NumberRecord };
@@ -23,12 +24,14 @@ export type AppDirectory = {
   listProviders(): Promise<string[]>;
 };
 
-export function createAppDirectory(repository: AppRepository): AppDirectory {
+/** With `cache`, apps and key limits are read through the instance's cache (app-cache.ts). */
+export function createAppDirectory(repository: AppRepository, cache?: Pick<AppCache, "findById" | "findLimits">): AppDirectory {
+  const reads = cache ?? repository;
   return {
-    findApp: (appId) => repository.findById(appId),
+    findApp: (appId) => reads.findById(appId),
     findNumber: (keys) => repository.findNumber(keys),
     findNumberByChannel: (provider, channelIds) => repository.findNumberByChannel(provider, channelIds),
-    findKeyLimits: (appId) => repository.findLimits(appId),
+    findKeyLimits: (appId) => reads.findLimits(appId),
     listNames: () => repository.listNames(),
     listProviders: () => repository.listProviders(),
   };

@@ -139,10 +139,28 @@ export type AppServiceDeps = {
   /** Configured policy for what a new app does not set (config.ts checks that it is a valid policy). */
   defaults: PolicyDefaults;
   allowPrivateCallbacks?: boolean;
+  /** Where presented keys are looked up (the instance's cache, app-cache.ts); the repository otherwise. */
+  keys?: Pick<AppRepository, "findActiveKey">;
+  /** Told after each change of an app, its keys or numbers (the cache drops the app at once). */
+  onChanged?: (appId: string) => void;
 };
 
 export function createAppService(deps: AppServiceDeps) {
-  const { repository, clock } = deps;
+  const { clock } = deps;
+  const keys = deps.keys ?? deps.repository;
+  // Every write of this service goes through `changed`, so the cache cannot miss one of them.
+  const changed = <T>(appId: string, result: T): T => {
+    deps.onChanged?.(appId);
+    return result;
+  };
+  const repository: AppRepository = {
+    ...deps.repository,
+    updatePolicy: async (appId, changes) => changed(appId, await deps.repository.updatePolicy(appId, changes)),
+    setCallback: async (appId, url, secret) => changed(appId, await deps.repository.setCallback(appId, url, secret)),
+    addNumber: async (appId, number) => changed(appId, await deps.repository.addNumber(appId, number)),
+    removeNumber: async (appId, numberId) => changed(appId, await deps.repository.removeNumber(appId, numberId)),
+    addKey: async (appId, key, revokeOthers, now) => changed(appId, await deps.repository.addKey(appId, key, revokeOthers, now)),
+  };
 
   /** Refuses a channel id that already names a number of its provider (the unique index would too, less clearly). */
   async function checkChannelsFree(numbers: NumberRecord[]): Promise<void> {
@@ -334,7 +352,7 @@ export function createAppService(deps: AppServiceDeps) {
       const kind = keyKindOf(presented);
       if (!kind) return undefined;
       const hash = hashKey(presented);
-      const owner = await repository.findActiveKey(hash);
+      const owner = await keys.findActiveKey(hash);
       if (!owner || owner.kind !== kind || !safeEqual(owner.keyHash, hash)) return undefined;
       return { appId: owner.appId, kind: owner.kind, keyId: owner.keyId };
     },

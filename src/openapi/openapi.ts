@@ -1,5 +1,5 @@
 // The OpenAPI 3.1 document of the service, generated in code from the zod schemas that validate
-// requests and describe answers (challenge-schemas.ts, http/problem.ts, providers/generic.ts, the
+// requests and describe answers (challenge-schemas.ts, http/problem.ts, providers/generic/adapter.ts, the
 // dashboard's query) with zod's own `z.toJSONSchema` (JSON Schema 2020-12, the dialect of OpenAPI
 // 3.1). The webhook paths come from the provider registry (names, methods, path tokens, answers),
 // the error responses from the error-code registry. test/integration/openapi.test.ts checks the
@@ -22,7 +22,7 @@ import {
 } from "../challenges/challenge-schemas.js";
 import { statsQuery } from "../dashboard/dashboard-routes.js";
 import { errorCodeSchema, fieldErrorSchema, problemSchema, problemType, type Problem } from "../http/problem.js";
-import { genericAnswerSchema, genericPayloadSchema } from "../providers/generic.js";
+import { genericAnswerSchema, genericPayloadSchema } from "../providers/generic/adapter.js";
 import { createProviderRegistry, type ProviderName } from "../providers/registry.js";
 import { ERROR_CODES, type ErrorCode } from "../shared/errors.js";
 

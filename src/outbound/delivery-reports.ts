@@ -10,7 +10,7 @@
 // provider's Standard Webhooks), and the unsigned ones (Sinch, Infobip, smsmode) are called on
 // `/v1/delivery-reports/<provider>/<token>` with the same path tokens. Verify first, parse second.
 import { z } from "zod";
-import { parseJsonBody } from "../providers/generic.js";
+import { parseJsonBody } from "../providers/generic/adapter.js";
 import { invalidPayload, parseProviderTimestamp } from "../providers/payload.js";
 import type { InboundRequest } from "../providers/provider.js";
 import type { ProviderName } from "../providers/registry.js";

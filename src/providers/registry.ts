@@ -1,78 +1,24 @@
-// The provider adapters, by name, built from configuration. A provider without its secret is still
-// registered: it refuses every delivery (nothing is accepted unchecked), like a forged one.
+// The provider adapters, by name, built from configuration through the providers' list
+// (src/providers/index.ts). A provider without its secret is still registered: it refuses every
+// delivery (nothing is accepted unchecked), like a forged one.
 import type { ProviderSettings } from "../config.js";
-import { randomBytesBase64, randomEd25519PublicKey, randomSecret } from "../shared/crypto.js";
-import { createBirdAdapter } from "./bird.js";
-import { createGenericAdapter } from "./generic.js";
-import { createInfobipAdapter } from "./infobip.js";
-import { createMessageBirdAdapter } from "./messagebird.js";
-import { createPlivoAdapter } from "./plivo.js";
+import type { AdapterContext } from "./descriptor.js";
+import { PROVIDER_DESCRIPTORS } from "./index.js";
 import type { ProviderAdapter } from "./provider.js";
-import { createSinchAdapter } from "./sinch.js";
-import { createSmsmodeAdapter } from "./smsmode.js";
-import { createTelnyxAdapter } from "./telnyx.js";
-import { createTwilioAdapter } from "./twilio.js";
-import { createVonageAdapter } from "./vonage.js";
 
-export const PROVIDER_NAMES = [
-  "generic",
-  "twilio",
-  "vonage",
-  "plivo",
-  "telnyx",
-  "bird",
-  "messagebird",
-  "smsmode",
-  "sinch",
-  "infobip",
-] as const;
+export { PROVIDER_NAMES, type ProviderName } from "./index.js";
 
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
-
-export type RegistrySettings = ProviderSettings & {
-  genericWebhookSecrets: readonly string[];
-  /** Keys the message ids that adapters derive when a provider gives none (smsmode API 2.7). */
-  messageIdKey: string;
-};
+export type RegistrySettings = ProviderSettings & AdapterContext;
 
 /**
  * A provider without its secret verifies with a secret that nobody knows, drawn at start-up and
- * never stored: it refuses every delivery, and answers a stranger exactly as a configured
- * provider answers a forged request (same status, code, detail and work). Answering
- * `WEBHOOK_NOT_CONFIGURED` instead told anyone which providers an instance is set up for; the
- * operator still sees that code in the log line and the metrics (runtime.ts).
+ * never stored (each descriptor's `adapter`, with `orUnknown`): it refuses every delivery, and
+ * answers a stranger exactly as a configured provider answers a forged request (same status, code,
+ * detail and work). Answering `WEBHOOK_NOT_CONFIGURED` instead told anyone which providers an
+ * instance is set up for; the operator still sees that code in the log line and the metrics (runtime.ts).
  */
-function withUnknownSecrets(settings: RegistrySettings): RegistrySettings {
-  const or = (secrets: readonly string[], make: () => string) => (secrets.length > 0 ? secrets : [make()]);
-  return {
-    ...settings,
-    genericWebhookSecrets: or(settings.genericWebhookSecrets, () => `whsec_${randomBytesBase64(32)}`),
-    twilioAuthTokens: or(settings.twilioAuthTokens, () => randomSecret()),
-    vonageSignatureSecrets: or(settings.vonageSignatureSecrets, () => randomSecret()),
-    plivoAuthTokens: or(settings.plivoAuthTokens, () => randomSecret()),
-    telnyxPublicKeys: or(settings.telnyxPublicKeys, randomEd25519PublicKey),
-    birdSigningKeys: or(settings.birdSigningKeys, () => randomSecret()),
-    messagebirdSigningKeys: or(settings.messagebirdSigningKeys, () => randomSecret()),
-    smsmodeTokens: or(settings.smsmodeTokens, () => randomSecret()),
-    sinchTokens: or(settings.sinchTokens, () => randomSecret()),
-    infobipTokens: or(settings.infobipTokens, () => randomSecret()),
-  };
-}
-
-export function createProviderRegistry(configured: RegistrySettings): ReadonlyMap<string, ProviderAdapter> {
-  const settings = withUnknownSecrets(configured);
-  const adapters: ProviderAdapter[] = [
-    createGenericAdapter(settings.genericWebhookSecrets),
-    createTwilioAdapter({ authTokens: settings.twilioAuthTokens }),
-    createVonageAdapter({ signatureSecrets: settings.vonageSignatureSecrets, signatureMethod: settings.vonageSignatureMethod }),
-    createPlivoAdapter({ authTokens: settings.plivoAuthTokens, acceptV2: settings.plivoAcceptV2 }),
-    createTelnyxAdapter({ publicKeys: settings.telnyxPublicKeys }),
-    createBirdAdapter({ signingKeys: settings.birdSigningKeys }),
-    createMessageBirdAdapter({ signingKeys: settings.messagebirdSigningKeys }),
-    createSmsmodeAdapter({ tokens: settings.smsmodeTokens, messageIdKey: settings.messageIdKey }),
-    createSinchAdapter({ tokens: settings.sinchTokens, signingSecrets: settings.sinchSigningSecrets }),
-    createInfobipAdapter({ tokens: settings.infobipTokens }),
-  ];
+export function createProviderRegistry(settings: RegistrySettings): ReadonlyMap<string, ProviderAdapter> {
+  const adapters = PROVIDER_DESCRIPTORS.map((p) => p.adapter(settings, settings));
   return new Map(adapters.map((a) => [a.name, a]));
 }
 
@@ -81,18 +27,5 @@ export function createProviderRegistry(configured: RegistrySettings): ReadonlyMa
  * conditions outside this service under which every delivery is refused on purpose.
  */
 export function providerStartupNotices(settings: ProviderSettings): string[] {
-  const notices: string[] = [];
-  if (settings.vonageSignatureSecrets.length > 0) {
-    notices.push(
-      "vonage: SMS API webhooks are accepted only when signed, and Vonage signs them only after Vonage support has enabled signing on the account " +
-        "(https://developer.vonage.com/en/getting-started/concepts/signing-messages): until then every SMS API delivery is refused with 401. " +
-        "Messages API webhooks are always signed (JWT).",
-    );
-  }
-  if (settings.sinchTokens.length > 0 && settings.sinchSigningSecrets.length === 0) {
-    notices.push(
-      "sinch: callbacks are checked by the secret path token only; ask your Sinch account manager to enable signed SMS callbacks and set SINCH_WEBHOOK_SECRET.",
-    );
-  }
-  return notices;
+  return PROVIDER_DESCRIPTORS.flatMap((p) => p.startupNotice?.(settings) ?? []);
 }

@@ -2,36 +2,19 @@
 // delivery (answered as a forged request would be), which is safe but silent for whoever set the app up, so the
 // server warns at start-up and `apps create` / `apps add-number` warn on the spot. Pure: plain data in.
 import type { ProviderSettings } from "../config.js";
+import { PROVIDER_DESCRIPTORS } from "./index.js";
 import type { ProviderName } from "./registry.js";
 
-/** The environment variable that gives each provider its secret. */
-export const PROVIDER_SECRET_VARIABLE: Readonly<Record<ProviderName, string>> = {
-  generic: "GENERIC_WEBHOOK_SECRET",
-  twilio: "TWILIO_AUTH_TOKEN",
-  vonage: "VONAGE_SIGNATURE_SECRET",
-  plivo: "PLIVO_AUTH_TOKEN",
-  telnyx: "TELNYX_PUBLIC_KEY",
-  bird: "BIRD_SIGNING_KEY",
-  messagebird: "MESSAGEBIRD_SIGNING_KEY",
-  smsmode: "SMSMODE_WEBHOOK_TOKEN",
-  sinch: "SINCH_WEBHOOK_SECRET or SINCH_WEBHOOK_TOKEN",
-  infobip: "INFOBIP_WEBHOOK_TOKEN",
-};
+/** The environment variable that gives each provider its secret (its descriptor's, any one of them). */
+export const PROVIDER_SECRET_VARIABLE = Object.fromEntries(
+  PROVIDER_DESCRIPTORS.map((p) => [p.name, p.secretVariables.join(" or ")]),
+) as Readonly<Record<ProviderName, string>>;
 
 /** Whether each provider has at least one secret (the generic one: configured or generated in DATA_DIR). */
 export function configuredProviders(settings: ProviderSettings, genericSecrets: readonly string[]): Readonly<Record<ProviderName, boolean>> {
-  return {
-    generic: genericSecrets.length > 0,
-    twilio: settings.twilioAuthTokens.length > 0,
-    vonage: settings.vonageSignatureSecrets.length > 0,
-    plivo: settings.plivoAuthTokens.length > 0,
-    telnyx: settings.telnyxPublicKeys.length > 0,
-    bird: settings.birdSigningKeys.length > 0,
-    messagebird: settings.messagebirdSigningKeys.length > 0,
-    smsmode: settings.smsmodeTokens.length > 0,
-    sinch: settings.sinchTokens.length > 0 || settings.sinchSigningSecrets.length > 0,
-    infobip: settings.infobipTokens.length > 0,
-  };
+  return Object.fromEntries(
+    PROVIDER_DESCRIPTORS.map((p) => [p.name, p.configured(settings, { genericWebhookSecrets: genericSecrets })]),
+  ) as Record<ProviderName, boolean>;
 }
 
 export type UnconfiguredProvider = { provider: string; variable: string; apps: string[] };

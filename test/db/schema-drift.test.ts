@@ -143,7 +143,7 @@ function driftSuite(name: string, target: DatabaseTarget, full: boolean): void {
         expect({ code: clean.code, stdout: clean.stdout }).toEqual({ code: 0, stdout: "No difference\n" });
       }
       expect(existsSync(path.join(projectRoot, "prisma", "migrations", created[0]!))).toBe(false);
-    }, 120_000); // child processes (tsx start-up, and PGlite's ~4 s each on PGlite)
+    }, 300_000); // child processes (tsx start-up, and PGlite's ~4 s each on PGlite)
   });
 }
 

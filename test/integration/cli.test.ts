@@ -176,7 +176,7 @@ describe("apps create, list and show", () => {
     expect(ran.code).toBe(0);
     expect(JSON.parse(ran.stdout)).toMatchObject({ app: { name: "Pigeon post" } });
     expect(ran.stderr).toBe(
-      'Warning: TELNYX_PUBLIC_KEY is not set, but app "Pigeon post" receives SMS through the telnyx provider: every delivery to /v1/inbound/telnyx is refused (403 WEBHOOK_NOT_CONFIGURED) until it is set.\n',
+      'Warning: TELNYX_PUBLIC_KEY is not set, but app "Pigeon post" receives SMS through the telnyx provider: every delivery to /v1/inbound/telnyx is refused (as a forged request is) until it is set.\n',
     );
     // The generic provider has its secret in this harness: no warning.
     expect((await cli(["apps", "create", "--name", "Fine", "--number", nextNumber(), "--json"])).stderr).toBe("");

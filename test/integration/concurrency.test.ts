@@ -3,8 +3,11 @@
 // through HTTP (each supertest request opens its own connection) into an app whose pg pool holds
 // up to 30 connections, so the database sees the transactions interleave for real.
 //
-// Nothing here waits or sleeps: the assertions hold for every interleaving, so a failure is a
-// race that the code lets through, never a slow machine.
+// Nothing here waits or sleeps, except as real clients and providers do: an answer 503 (a busy
+// machine shed load) is sent again (test/support/wait.ts, retrying503). The assertions are about
+// what every sender sees in the end (each message acknowledged, one verification) and what is
+// stored, and hold for every interleaving: a failure is a race that the code lets through, never a
+// slow machine.
 //
 // Embedded PGlite has a single connection (every transaction runs alone), so these tests would
 // prove nothing there: they run only when DATABASE_URL names a PostgreSQL server.
@@ -13,6 +16,7 @@ import type { Response } from "supertest";
 import { randomId } from "../../src/shared/crypto.js";
 import { onPostgres } from "../support/database.js";
 import { PHONES, startHarness, type Harness } from "../support/harness.js";
+import { retrying503 } from "../support/wait.js";
 
 const describeOnPostgres = onPostgres ? describe : describe.skip;
 
@@ -83,10 +87,12 @@ describeOnPostgres("races on real PostgreSQL connections", () => {
     const messageId = randomId("sms");
     const payload = { messageId, from: PHONES.fr, to: app.number, text: challenge.smsBody };
     const responses = await Promise.all(
-      times(copies, () => {
-        const signed = h.signedGeneric(payload);
-        return h.http().post("/v1/inbound/generic").set(signed.headers).send(signed.body);
-      }),
+      times(copies, () =>
+        retrying503(() => {
+          const signed = h.signedGeneric(payload);
+          return h.http().post("/v1/inbound/generic").set(signed.headers).send(signed.body);
+        }),
+      ),
     );
     return { app, challenge, messageId, responses };
   }
@@ -109,7 +115,7 @@ describeOnPostgres("races on real PostgreSQL connections", () => {
     const { app, challenge } = await pendingChallenge();
     const messageId = randomId("sms");
     const signed = h.signedGeneric({ messageId, from: PHONES.fr, to: app.number, text: challenge.code });
-    const responses = await Promise.all(times(50, () => h.http().post("/v1/inbound/generic").set(signed.headers).send(signed.body)));
+    const responses = await Promise.all(times(50, () => retrying503(() => h.http().post("/v1/inbound/generic").set(signed.headers).send(signed.body))));
     await expectVerifiedExactlyOnce({ app, challenge, messageId, responses });
   });
 
@@ -135,7 +141,10 @@ describeOnPostgres("races on real PostgreSQL connections", () => {
   test("when 50 different messages carry the right code at once, exactly one verifies and the others are duplicates", async () => {
     const { app, challenge } = await pendingChallenge();
     const responses = await Promise.all(
-      times(50, () => h.sendSms({ from: PHONES.fr, to: app.number, text: challenge.code, messageId: randomId("sms") })),
+      times(50, () => {
+        const messageId = randomId("sms");
+        return retrying503(() => h.sendSms({ from: PHONES.fr, to: app.number, text: challenge.code, messageId }));
+      }),
     );
     expect(responses.map((r) => r.status)).toEqual(times(50, () => 200));
     expect(countBy(responses, outcomeOf)).toEqual({ verified: 1, duplicate: 49 });
@@ -158,7 +167,12 @@ describeOnPostgres("races on real PostgreSQL connections", () => {
   test("when 10 wrong codes arrive at once from a phone allowed 10 attempts, all 10 are counted and the challenge fails", async () => {
     const { app, challenge } = await pendingChallenge({ maxAttempts: 10 });
     const wrongCodes = times(11, (i) => String(100000 + i * 7919)).filter((c) => c !== challenge.code).slice(0, 10);
-    const responses = await Promise.all(wrongCodes.map((code) => h.sendSms({ from: PHONES.fr, to: app.number, text: code })));
+    const responses = await Promise.all(
+      wrongCodes.map((code) => {
+        const messageId = randomId("sms");
+        return retrying503(() => h.sendSms({ from: PHONES.fr, to: app.number, text: code, messageId }));
+      }),
+    );
     expect(responses.map((r) => r.status)).toEqual(times(10, () => 200));
     expect(countBy(responses, outcomeOf)).toEqual({ wrong_code: 10 });
 
@@ -181,7 +195,7 @@ describeOnPostgres("races on real PostgreSQL connections", () => {
     const app = await h.createApp();
     const key = `order-${randomId("idem")}`;
     const body = { phone: PHONES.de, purpose: "transaction", context: { amount: "49.90", currency: "EUR", merchant: "Shop" } };
-    const responses = await Promise.all(times(20, () => h.createChallenge(app.sk, body, { "Idempotency-Key": key })));
+    const responses = await Promise.all(times(20, () => retrying503(() => h.createChallenge(app.sk, body, { "Idempotency-Key": key }))));
 
     expect(responses.map((r) => r.status)).toEqual(times(20, () => 201));
     const first = responses[0]!.body as CreatedChallenge;
@@ -200,7 +214,7 @@ describeOnPostgres("races on real PostgreSQL connections", () => {
     expect(outcomeOf(sms)).toBe("verified");
 
     const responses = await Promise.all(
-      times(20, () => h.http().post(`/v1/challenges/${challenge.id}/consume`).set("Authorization", `Bearer ${app.sk}`)),
+      times(20, () => retrying503(() => h.http().post(`/v1/challenges/${challenge.id}/consume`).set("Authorization", `Bearer ${app.sk}`))),
     );
     expect(countBy(responses, (r) => String(r.status))).toEqual({ "200": 1, "409": 19 });
     for (const res of responses.filter((r) => r.status === 409)) {
@@ -212,7 +226,7 @@ describeOnPostgres("races on real PostgreSQL connections", () => {
 
   test("when 10 challenges for one phone are requested at once, no more than the 3 allowed are pending", async () => {
     const app = await h.createApp();
-    const responses = await Promise.all(times(10, () => h.createChallenge(app.sk, { phone: PHONES.gb, purpose: "signup" })));
+    const responses = await Promise.all(times(10, () => retrying503(() => h.createChallenge(app.sk, { phone: PHONES.gb, purpose: "signup" }))));
     expect(countBy(responses, (r) => String(r.status))).toEqual({ "201": 3, "429": 7 });
     for (const res of responses.filter((r) => r.status === 429)) expect(res.body.code).toBe("TOO_MANY_PENDING");
     const rows = await h.db.query<{ n: number }>(

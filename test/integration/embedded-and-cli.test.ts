@@ -14,7 +14,7 @@ import { signStandardWebhook } from "../../src/providers/standard-webhooks.js";
 
 const ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
-const PROCESS_TIMEOUT_MS = 60_000;
+const PROCESS_TIMEOUT_MS = 150_000;
 const STACK_TRACE = /^\s+at .+[:(]/m;
 
 type Finished = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
@@ -179,7 +179,7 @@ describe("the CLI on embedded PGlite", () => {
         expect(listing).not.toContain(secret);
       }
     },
-    180_000,
+    300_000,
   );
 
   test(
@@ -212,7 +212,7 @@ describe("the CLI on embedded PGlite", () => {
       const listed = parseJson(await cli(["apps", "list", "--json"])) as { apps: { name: string }[] };
       expect(listed.apps.map((a) => a.name)).not.toContain("Bad");
     },
-    180_000,
+    300_000,
   );
 });
 
@@ -287,7 +287,7 @@ describe("the server on embedded PGlite", () => {
         expect(stopped.stdout).toContain("vonage: SMS API webhooks are accepted only when signed, and Vonage signs them only after Vonage support has enabled signing");
       }
     },
-    180_000,
+    300_000,
   );
 
   test(
@@ -301,7 +301,7 @@ describe("the server on embedded PGlite", () => {
       expect(out.stderr).toMatch(/HASH_KEY/);
       expect(out.stderr).not.toMatch(STACK_TRACE);
     },
-    120_000,
+    300_000,
   );
 
   test(
@@ -315,6 +315,6 @@ describe("the server on embedded PGlite", () => {
       expect(out.stderr).toContain("openssl rand -base64 32");
       expect(out.stderr).not.toMatch(STACK_TRACE);
     },
-    120_000,
+    300_000,
   );
 });

@@ -94,6 +94,38 @@ describe("per key", () => {
       if (onPostgres) await restarted.close();
     }
   });
+
+  (onPostgres ? test : test.skip)("two instances share a limit: limit − 1 on one, the limit on the other, limit + 1 refused on both", async () => {
+    const app = await h.createApp();
+    const other = await h.startInstance();
+    const read = (http: typeof h.http) => http().get("/v1/challenges/chl_0000000000000000000000").set("Authorization", `Bearer ${app.sk}`);
+    try {
+      for (let i = 0; i < 7; i++) expect((await read(h.http)).status).toBe(404);
+      expect((await read(other.http)).status).toBe(404);
+      expect((await read(other.http)).status).toBe(429);
+      expect((await read(h.http)).status).toBe(429);
+    } finally {
+      await other.close();
+    }
+  });
+
+  (onPostgres ? test : test.skip)("a limit counted locally in batches (200 a minute) holds across a restart: an instance that stops writes its counts", async () => {
+    const app = await h.createApp({ rateLimitSecretKeyPerMinute: 200 });
+    const read = (http: typeof h.http) => http().get("/v1/challenges/chl_0000000000000000000000").set("Authorization", `Bearer ${app.sk}`);
+    const first = await h.startInstance();
+    for (let i = 0; i < 150; i++) expect((await read(first.http)).status).toBe(404);
+    await first.close();
+    const restarted = await h.startInstance();
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 51; i++) statuses.push((await read(restarted.http)).status);
+      // limit − 1, limit, limit + 1: the 199th and 200th requests pass, the 201st is refused.
+      expect(statuses.slice(0, 50).every((s) => s === 404)).toBe(true);
+      expect(statuses[50]).toBe(429);
+    } finally {
+      await restarted.close();
+    }
+  });
 });
 
 describe("the client behind a publishable key's limit: IPv4 per address, IPv6 per /64", () => {

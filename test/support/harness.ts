@@ -33,6 +33,8 @@ export type HarnessOptions = {
   testDatabase?: TestDatabase;
   /** On PostgreSQL: the service's connections go through a statement counter (`statements`). */
   countStatements?: boolean;
+  /** How often the runtime writes its rate-limit counts (default every second). */
+  rateLimitFlushIntervalMs?: number;
 };
 
 /** A test database whose service connections pass through a statement counter (PostgreSQL only). */
@@ -69,7 +71,13 @@ export async function startHarness(options: HarnessOptions = {}) {
   });
   const logger = createLogger(config.logLevel, sink);
   const clock = options.clock ?? systemClock;
-  const runtime: Runtime = await createRuntime(config, { logger, clock, database: testDb.database, collectDefaultMetrics: false });
+  const runtime: Runtime = await createRuntime(config, {
+    logger,
+    clock,
+    database: testDb.database,
+    collectDefaultMetrics: false,
+    ...(options.rateLimitFlushIntervalMs === undefined ? {} : { rateLimitFlushIntervalMs: options.rateLimitFlushIntervalMs }),
+  });
   const app = runtime.buildHttpApp();
   // Through the same request listener as src/server.ts (withStableShapes around the Express app).
   const listener = withStableShapes(app);
@@ -125,10 +133,24 @@ export async function startHarness(options: HarnessOptions = {}) {
     return out;
   }
 
+  /**
+   * Another instance of the service on the same database, as a second process would be
+   * (PostgreSQL only: its own pool and LISTEN connections). Close it to end it, as a stopped
+   * process would (it writes what it holds, e.g. its rate-limit counts).
+   */
+  async function startInstance() {
+    if (!onPostgres) throw new Error("a second instance needs PostgreSQL (embedded PGlite is one process)");
+    const database = openPostgres({ url: testDb.url!, poolSize: 4, connectTimeoutMs: 5000, statementTimeoutMs: 10_000 });
+    const other = await createRuntime(config, { logger: createLogger("silent"), clock, database, collectDefaultMetrics: false });
+    const otherListener = withStableShapes(other.buildHttpApp());
+    return { runtime: other, http: () => request(otherListener), close: () => other.close() };
+  }
+
   return {
     app,
     http,
     runtime,
+    startInstance,
     config,
     clock,
     db: testDb,

@@ -54,8 +54,14 @@ let counter = 0;
 /** An outbound message the provider accepted under `providerMessageId` (status `sent`). */
 async function sentMessage(provider: ProviderName): Promise<{ id: string; providerMessageId: string }> {
   const { id } = await h.runtime.outbound.outbox.enqueue({ channel: "sms", appId, provider, from: number, to: { e164: PHONES.fr, country: "FR" }, text: "482913 is your code" });
-  // The generic provider's id is our message id (src/outbound/providers/generic.ts).
-  const providerMessageId = provider === "generic" ? id : `${provider}-id-${++counter}`;
+  // The generic provider's id is our message id (src/providers/generic/sender.ts).
+  // Twilio and Plivo ids have a documented format, and reports with another are refused as re-split.
+  const n = ++counter;
+  const providerMessageId =
+    provider === "generic" ? id
+    : provider === "twilio" ? `SM${n.toString(16).padStart(32, "0")}`
+    : provider === "plivo" ? `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`
+    : `${provider}-id-${n}`;
   const now = clock.now();
   const claimed = (await h.runtime.outbound.repository.claimDue(now, new Date(now.getTime() + 30_000), 50)).find((c) => c.id === id)!;
   expect(await h.runtime.outbound.repository.markSent(claimed, now, providerMessageId)).toBe(true);
@@ -195,7 +201,7 @@ test("a report for a message we never sent is answered 200 and writes nothing", 
 
 test("intermediate statuses are acknowledged and change nothing", async () => {
   const m = await sentMessage("twilio");
-  const res = await send(signTwilioRequest({ secret: SECRETS.twilio, path: "/v1/delivery-reports/twilio", params: { MessageSid: m.providerMessageId, MessageStatus: "sent" } }));
+  const res = await send(signTwilioRequest({ secret: SECRETS.twilio, path: "/v1/delivery-reports/twilio", params: { MessageSid: m.providerMessageId, MessageStatus: "sent", AccountSid: "AC0123", From: number, To: PHONES.fr } }));
   expect(res.status).toBe(200);
   expect((await statusOf(m.id)).status).toBe("sent");
 });

@@ -296,7 +296,13 @@ async function stored(provider: string, id: string) {
 }
 
 let idCounter = 0;
-const nextId = (provider: string) => `${provider}-semantics-${String(++idCounter).padStart(4, "0")}-${"0123456789abcdef".repeat(2)}`;
+// Twilio (SM + 32 hex) and Plivo (a UUID) ids must have their documented format (re-split guard).
+const nextId = (provider: string) => {
+  const n = ++idCounter;
+  if (provider === "twilio") return `SM${n.toString(16).padStart(32, "0")}`;
+  if (provider === "plivo") return `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+  return `${provider}-semantics-${String(n).padStart(4, "0")}-${"0123456789abcdef".repeat(2)}`;
+};
 
 describe.each(CASES)("$name", (c) => {
   let app: Awaited<ReturnType<Harness["createApp"]>>;

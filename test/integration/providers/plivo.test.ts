@@ -6,7 +6,7 @@
 // Plivo reports no line type for inbound SMS, so there is no VoIP/landline case here: the core's
 // `invalid_sender` outcome is reached only through providers that report one.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { EMPTY_PLIVO_XML } from "../../../src/providers/plivo.js";
+import { EMPTY_PLIVO_XML } from "../../../src/providers/plivo/adapter.js";
 import { PHONES, startHarness, type Harness } from "../../support/harness.js";
 import { plivoInboundParams, signPlivoRequest, type SignedPlivoRequest } from "../../support/providers/plivo.js";
 

@@ -11,8 +11,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import fc from "fast-check";
-import { computePlivoV3Signature } from "../../../src/providers/plivo.js";
-import { computeTwilioSignature } from "../../../src/providers/twilio.js";
+import { computePlivoV3Signature } from "../../../src/providers/plivo/adapter.js";
+import { computeTwilioSignature } from "../../../src/providers/twilio/adapter.js";
 import { writeFigureWhenReporting } from "../../security/report-support.js";
 import { PHONES, startHarness, type Harness } from "../../support/harness.js";
 import { PLIVO_INBOUND_PATH, plivoInboundParams, plivoNonce, signPlivoRequest } from "../../support/providers/plivo.js";

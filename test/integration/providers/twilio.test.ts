@@ -5,7 +5,7 @@
 // Twilio reports no line type for inbound SMS, so there is no VoIP/landline case here: the core's
 // `invalid_sender` outcome is reached only through providers that report one.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { EMPTY_TWIML } from "../../../src/providers/twilio.js";
+import { EMPTY_TWIML } from "../../../src/providers/twilio/adapter.js";
 import { PHONES, startHarness, type Harness } from "../../support/harness.js";
 import { signTwilioRequest, twilioInboundParams, twilioMessageSid, type SignedTwilioRequest } from "../../support/providers/twilio.js";
 

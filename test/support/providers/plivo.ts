@@ -2,7 +2,7 @@
 // (Plivo's default) or GET with the parameters in the query. Plivo signs no time, only a nonce, so
 // there is no check-time parameter: a request signed here stays valid for ever, as a real one does.
 import { randomInt, randomUUID } from "node:crypto";
-import { computePlivoV2Signature, computePlivoV3Signature } from "../../../src/providers/plivo.js";
+import { computePlivoV2Signature, computePlivoV3Signature } from "../../../src/providers/plivo/adapter.js";
 
 export type SignedPlivoRequest = {
   method: "GET" | "POST";

@@ -53,7 +53,7 @@ export function signSinchRequest(options: { token: string | undefined; payload: 
  * The request Sinch sends for this payload when the account signs callbacks: HMAC-SHA256 with the
  * secret (as UTF-8) over `${body}.${nonce}.${timestamp}`, Base64, as `computeSignedData` and
  * `calculateWebhookSignature` of @sinch/sdk-client compute it — written here independently of
- * src/providers/sinch.ts, and checked against the SDK in the unit tests.
+ * src/providers/sinch/adapter.ts, and checked against the SDK in the unit tests.
  */
 export function signSinchHmacRequest(options: {
   secret: string;

@@ -2,7 +2,7 @@
 // or GET with the parameters in the query. Twilio signs no time, so there is no check-time
 // parameter: a request signed here stays valid for ever, as a real one does.
 import { randomBytes } from "node:crypto";
-import { computeTwilioSignature } from "../../../src/providers/twilio.js";
+import { computeTwilioSignature } from "../../../src/providers/twilio/adapter.js";
 
 export type SignedTwilioRequest = {
   method: "GET" | "POST";

@@ -2,7 +2,7 @@
 // signed with `sig`/`timestamp`/`nonce`) and the Messages API (POST JSON with an HS256 bearer JWT).
 // The check time is a parameter (`timestampSeconds`, `issuedAtSeconds`), never the wall clock.
 import { createHash, createHmac } from "node:crypto";
-import { signVonageSmsParams, type VonageSignatureMethod } from "../../../src/providers/vonage.js";
+import { signVonageSmsParams, type VonageSignatureMethod } from "../../../src/providers/vonage/adapter.js";
 
 export type SignedVonageRequest = {
   method: "GET" | "POST";

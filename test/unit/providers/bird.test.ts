@@ -12,7 +12,7 @@ import {
   parseBirdMessages,
   signBirdPayload,
   verifyBirdSignature,
-} from "../../../src/providers/bird.js";
+} from "../../../src/providers/bird/adapter.js";
 import type { InboundRequest } from "../../../src/providers/provider.js";
 import { AppError } from "../../../src/shared/errors.js";
 import {

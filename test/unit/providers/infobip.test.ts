@@ -4,7 +4,7 @@
 // check is tested in depth in sinch.test.ts and again here through this adapter.
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { createInfobipAdapter } from "../../../src/providers/infobip.js";
+import { createInfobipAdapter } from "../../../src/providers/infobip/adapter.js";
 import type { InboundRequest } from "../../../src/providers/provider.js";
 import { AppError } from "../../../src/shared/errors.js";
 import { formatInfobipTimestamp, infobipBatch, infobipInbound, signInfobipRequest } from "../../support/providers/infobip.js";

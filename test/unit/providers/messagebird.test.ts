@@ -16,7 +16,7 @@ import {
   parseMessageBirdMessages,
   verifyMessageBirdJwt,
   verifyMessageBirdLegacySignature,
-} from "../../../src/providers/messagebird.js";
+} from "../../../src/providers/messagebird/adapter.js";
 import type { InboundRequest } from "../../../src/providers/provider.js";
 import { AppError } from "../../../src/shared/errors.js";
 import {

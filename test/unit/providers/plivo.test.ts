@@ -18,7 +18,7 @@ import {
   computePlivoV3Signature,
   createPlivoAdapter,
   plivoV3BaseString,
-} from "../../../src/providers/plivo.js";
+} from "../../../src/providers/plivo/adapter.js";
 import type { InboundRequest } from "../../../src/providers/provider.js";
 import {
   HARNESS_PUBLIC_BASE_URL,

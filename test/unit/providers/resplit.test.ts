@@ -3,7 +3,7 @@
 // https://www.plivo.com/docs/messaging/api/message/handling-incoming.
 import { describe, expect, test } from "@jest/globals";
 import { PLIVO_RESPLIT_RULES, resplitProblem, TWILIO_RESPLIT_RULES, twilioSegments } from "../../../src/providers/resplit.js";
-import { plivoV3Segments } from "../../../src/providers/plivo.js";
+import { plivoV3Segments } from "../../../src/providers/plivo/adapter.js";
 
 type Pair = [string, string];
 const SID = "SM0123456789abcdef0123456789abcdef";

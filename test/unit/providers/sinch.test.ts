@@ -19,7 +19,7 @@ import { SmsCallbackWebhooks } from "@sinch/sdk-core";
 import fc from "fast-check";
 import { createPathTokenVerifier, MAX_PATH_TOKEN_CHARS } from "../../../src/providers/path-token.js";
 import { parseProviderTimestamp } from "../../../src/providers/payload.js";
-import { createSinchAdapter, SINCH_MAX_AGE_SECONDS, SINCH_MAX_FUTURE_SECONDS, signSinchCallback, verifySinchSignature } from "../../../src/providers/sinch.js";
+import { createSinchAdapter, SINCH_MAX_AGE_SECONDS, SINCH_MAX_FUTURE_SECONDS, signSinchCallback, verifySinchSignature } from "../../../src/providers/sinch/adapter.js";
 import type { InboundRequest } from "../../../src/providers/provider.js";
 import { AppError } from "../../../src/shared/errors.js";
 import { pathTokenNearMisses, toInboundRequest } from "../../support/providers/path-token.js";

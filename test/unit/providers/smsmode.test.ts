@@ -13,7 +13,7 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import type { InboundRequest } from "../../../src/providers/provider.js";
-import { createSmsmodeAdapter, deriveSmsmodeReplyId, parseSmsmodeReceptionDate } from "../../../src/providers/smsmode.js";
+import { createSmsmodeAdapter, deriveSmsmodeReplyId, parseSmsmodeReceptionDate } from "../../../src/providers/smsmode/adapter.js";
 import { AppError } from "../../../src/shared/errors.js";
 import { pathTokenNearMisses, toInboundRequest } from "../../support/providers/path-token.js";
 import { formatSmsmodeReceptionDate, signSmsmodeRequest, smsmodeReply, smsmodeRestMo, type SmsmodeReply } from "../../support/providers/smsmode.js";

@@ -13,7 +13,7 @@ import {
   parseTelnyxMessages,
   telnyxPublicKeyFromBase64,
   verifyTelnyxSignature,
-} from "../../../src/providers/telnyx.js";
+} from "../../../src/providers/telnyx/adapter.js";
 import { AppError } from "../../../src/shared/errors.js";
 import {
   TELNYX_INBOUND_PATH,

@@ -11,7 +11,7 @@ import {
   computeTwilioSignature,
   createTwilioAdapter,
   twilioUrlCandidates,
-} from "../../../src/providers/twilio.js";
+} from "../../../src/providers/twilio/adapter.js";
 import {
   HARNESS_PUBLIC_BASE_URL,
   TWILIO_INBOUND_PATH,

@@ -17,7 +17,7 @@ import {
   createVonageAdapter,
   signVonageSmsParams,
   type VonageSignatureMethod,
-} from "../../../src/providers/vonage.js";
+} from "../../../src/providers/vonage/adapter.js";
 import { AppError } from "../../../src/shared/errors.js";
 import {
   VONAGE_INBOUND_PATH,
