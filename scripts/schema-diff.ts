@@ -106,6 +106,18 @@ export const RAW_SQL_ALLOW_LIST: readonly AllowListEntry[] = [
     reason: "writes the callback event in the transaction that gives a challenge its final status (transactional outbox)",
   },
   {
+    kind: "function",
+    table: null,
+    name: "reverse_otp_erase_sealed_phone()",
+    reason: "trigger function: erases a challenge's sealed phone once it can no longer fall back to sms",
+  },
+  {
+    kind: "trigger",
+    table: "challenges",
+    name: "challenges_erase_sealed_phone",
+    reason: "the sealed phone lives only while a pending reverse challenge may still fall back, whatever path changes it",
+  },
+  {
     kind: "check",
     table: "virtual_numbers",
     name: "virtual_numbers_kind_check",

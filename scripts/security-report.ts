@@ -1,5 +1,6 @@
 // `npm run security-report`: runs what stands behind SECURITY.md's figures 1–7, 11 and 13 and the
-// guarantees added after the security review of issue 11 (lines S1–S8), and prints
+// guarantees added after the security review of issue 11 (lines S1–S8), figure C (the typed-code
+// check of the classic direction: brute force, lock-out across both directions, rate limit, timing), and prints
 // each figure as a sentence with its numbers. One jest run (jest.security.config.js) of
 //   - the suite's own files for these figures (provider forgeries and mutations, signature vectors
 //     and SDK oracles, races, expiry and lock-out, malformed input, privacy), with a set-up file
@@ -69,7 +70,7 @@ function main() {
     rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
     const started = Date.now();
-    say("Security report: SECURITY.md figures 1–7, 11 and 13, and the security review's guarantees S1–S8");
+    say("Security report: SECURITY.md figures 1–7, 11 and 13, the security review's guarantees S1–S8, and figure C (typed codes)");
     if (databaseUrl) {
       say(`  PostgreSQL: ${new URL(databaseUrl).host} (each test file creates and drops its own database)`);
     } else {
@@ -353,9 +354,35 @@ function main() {
       );
     }
 
+    // C. The typed-code check of the classic direction (POST /v1/challenges/{id}/check).
+    {
+      type Typed = {
+        bruteForce?: { maxAttempts: number; wrongRefused: number; lockedAfter: number; rightCodeAfterLock: number; newChallenges: number[] }[];
+        bothDirections?: { texted: number; typed: number; maxAttempts: number; reverseChallenge: string };
+        rateLimit?: { perClientPerMinute: number; perChallenge: number; perPhone: number; sent: number; statuses: Record<string, number> };
+        timing?: { runs: number; medianMicroseconds: { far: number; oneDigitOff: number }; ratioNearToFar: number };
+      };
+      const typed = figure<Typed>("C-typed-code");
+      const files = fileOf("test/security/typed-code.report.ts");
+      const brute = typed?.bruteForce ?? [];
+      const ok = passedAll(files) && !!typed?.timing && !!typed.rateLimit && !!typed.bothDirections && brute.length === 3;
+      figureLine(
+        "C",
+        ok,
+        typed && ok
+          ? `Typed codes (classic direction): for apps allowing ${brute.map((b) => b.maxAttempts).join(", ")} wrong codes, every wrong typed code refused (422) and the phone locked exactly at the count ` +
+              `(then the right code 409, new challenges of both directions 423); ${typed.bothDirections!.texted} texted + ${typed.bothDirections!.typed} typed wrong codes lock an app allowing ` +
+              `${typed.bothDirections!.maxAttempts} (one counter per phone); ${fmt(typed.rateLimit!.sent)} typed codes from one client in a minute: ${fmt(typed.rateLimit!.statuses["422"] ?? 0)} compared, ` +
+              `${fmt(typed.rateLimit!.statuses["429"] ?? 0)} refused 429 (limits ${typed.rateLimit!.perChallenge}/challenge, ${typed.rateLimit!.perPhone}/phone, ${typed.rateLimit!.perClientPerMinute}/client per minute); ` +
+              `comparison time of a far guess ${typed.timing!.medianMicroseconds.far.toFixed(1)} µs vs one digit off ${typed.timing!.medianMicroseconds.oneDigitOff.toFixed(1)} µs ` +
+              `(median of ${fmt(typed.timing!.runs)} each, ratio ${typed.timing!.ratioNearToFar.toFixed(2)}; HMAC digests compared by timingSafeEqual) (${countPassed(files)} of ${testsIn(files).length} tests pass).`
+          : "Typed codes: no measurement",
+      );
+    }
+
     const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? "CPU"}, ${Math.round(os.totalmem() / 1e9)} GB, Node ${process.version}`;
     const header = [
-      `Security report (SECURITY.md figures 1–7, 11 and 13; security review guarantees S1–S8), ${new Date().toISOString().slice(0, 10)}`,
+      `Security report (SECURITY.md figures 1–7, 11 and 13; security review guarantees S1–S8; figure C: typed codes), ${new Date().toISOString().slice(0, 10)}`,
       `database: ${databaseUrl ? `PostgreSQL at ${new URL(databaseUrl).host}` : "embedded PGlite (DATABASE_URL not set)"}; machine: ${machine}; ${seconds} s`,
       `jest: ${jest.numPassedTests} passed, ${jest.numFailedTests} failed, ${jest.numPendingTests} skipped, in ${jest.testResults.length} files`,
     ];

@@ -153,10 +153,27 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     defaults: config.rateLimits,
     adminTokenMaxFailures: config.adminTokenMaxFailures,
   });
+  // Sending codes (the classic direction): the outbox, its dispatcher, senders, delivery reports.
+  const outbound = createOutboundFeature({
+    config,
+    database,
+    hashKeys: opened.hashKeys,
+    hasher,
+    genericWebhookSecrets: opened.genericSecrets ?? [],
+    providers,
+    registry: metrics.registry,
+    clock,
+    logger,
+  });
   // The only writer of challenges and phone_failures; the verification and the challenge service
   // share it.
   const challengeRepository = createChallengeRepository(database.prisma, database.statement, database.shortTransaction);
+  const verification = createVerification({ challenges: challengeRepository, hasher });
   const challenges = createChallengeService({
+    verification,
+    limitCodeAttempt: (subjects) => limits.checkCodeAttempt(subjects),
+    sending: { outbox: outbound.outbox, guard: outbound.guard },
+    phoneSealer: createSealer(opened.hashKeys, "challenge-phone"),
     bus,
     phonePerHour: config.rateLimits.phonePerHour,
     challenges: challengeRepository,
@@ -178,7 +195,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
   const inbound = createInboundService({
     inbound: createInboundRepository(database.prisma),
     numbers: appDirectory,
-    verification: createVerification({ challenges: challengeRepository, hasher }),
+    verification,
     hasher,
     sealer: createSealer(opened.hashKeys, "inbound-part-text"),
     clock,
@@ -232,18 +249,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     clock,
     logger,
     retention: config.retention,
-  });
-  // Sending codes (the classic direction): the outbox, its dispatcher, senders, delivery reports.
-  const outbound = createOutboundFeature({
-    config,
-    database,
-    hashKeys: opened.hashKeys,
-    hasher,
-    genericWebhookSecrets: opened.genericSecrets ?? [],
-    providers,
-    registry: metrics.registry,
-    clock,
-    logger,
   });
   metrics.setCollectors({ waiters: () => bus.waiterCount(), callbackQueueDepth: () => callbackRepository.countUndelivered() });
   const localMigrations = await readMigrations();

@@ -18,6 +18,10 @@ export type AppPolicy = {
   lockoutSeconds: number;
   allowedCountries: string[];
   defaultLocale: string;
+  /** Channels challenges may use (`sms_mo`, `sms`, `email`); sending ones are opt-in. */
+  channels: string[];
+  /** Countries codes may be sent to by SMS; empty: the countries of the app's numbers. */
+  outboundCountries: string[];
 };
 
 /** A virtual number of an app: `e164` is its matching key (a short code's digits when `country` is set). */
@@ -78,6 +82,8 @@ const policySelect = {
   lockoutSeconds: true,
   allowedCountries: true,
   defaultLocale: true,
+  channels: true,
+  outboundCountries: true,
 } as const satisfies Prisma.AppSelect;
 
 const appSelect = {
@@ -131,6 +137,8 @@ export function toPolicy(row: AppPolicy): AppPolicy {
     lockoutSeconds: row.lockoutSeconds,
     allowedCountries: row.allowedCountries,
     defaultLocale: row.defaultLocale,
+    channels: row.channels,
+    outboundCountries: row.outboundCountries,
   };
 }
 
@@ -155,6 +163,8 @@ export function createAppRepository(prisma: PrismaClient, options: { secretSeale
             lockoutSeconds: app.lockoutSeconds,
             allowedCountries: app.allowedCountries,
             defaultLocale: app.defaultLocale,
+            channels: app.channels,
+            outboundCountries: app.outboundCountries,
             rateLimitPhonePerHour: app.rateLimitPhonePerHour,
             rateLimitPublishableKeyPerMinute: app.rateLimitPublishableKeyPerMinute,
             rateLimitSecretKeyPerMinute: app.rateLimitSecretKeyPerMinute,

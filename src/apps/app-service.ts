@@ -11,6 +11,7 @@ import { AppError, type FieldError } from "../shared/errors.js";
 import { NumberInUseError, NumberTakenError, toPolicy, type AppPolicy, type AppRecord, type AppRepository, type NumberRecord } from "./app-repository.js";
 import { generateKey, hashKey, keyKindOf, type KeyKind } from "./keys.js";
 import { parseVirtualNumber } from "./virtual-number.js";
+import { checkChannels, normalizeChannels } from "../challenges/channels.js";
 
 /**
  * A virtual number as given: a long number, or a short code with its `country`; `channel` is the
@@ -33,6 +34,8 @@ export type CreateAppInput = {
   lockoutSeconds?: number;
   allowedCountries?: string[];
   defaultLocale?: string;
+  channels?: string[];
+  outboundCountries?: string[];
   rateLimitPhonePerHour?: number;
   rateLimitPublishableKeyPerMinute?: number;
   rateLimitSecretKeyPerMinute?: number;
@@ -57,6 +60,8 @@ export type PolicyChanges = {
   lockoutSeconds?: number;
   allowedCountries?: string[];
   defaultLocale?: string;
+  channels?: string[];
+  outboundCountries?: string[];
   rateLimitPhonePerHour?: number | null;
   rateLimitPublishableKeyPerMinute?: number | null;
   rateLimitSecretKeyPerMinute?: number | null;
@@ -87,6 +92,10 @@ function checkPolicy(policy: AppPolicy): FieldError[] {
   for (const c of policy.allowedCountries) {
     if (!/^[A-Z]{2}$/.test(c)) errors.push({ field: "allowedCountries", message: `"${c}" is not an ISO 3166 alpha-2 code` });
   }
+  for (const c of policy.outboundCountries) {
+    if (!/^[A-Z]{2}$/.test(c)) errors.push({ field: "outboundCountries", message: `"${c}" is not an ISO 3166 alpha-2 code` });
+  }
+  errors.push(...checkChannels(policy.channels));
   for (const key of ["rateLimitPhonePerHour", "rateLimitPublishableKeyPerMinute", "rateLimitSecretKeyPerMinute"] as const) {
     const v = policy[key];
     if (v !== null && (!Number.isInteger(v) || v < 1 || v > 10_000_000)) {
@@ -186,6 +195,8 @@ export function createAppService(deps: AppServiceDeps) {
         lockoutSeconds: input.lockoutSeconds ?? defaults.lockoutSeconds,
         allowedCountries: normalizeCountries(input.allowedCountries ?? []),
         defaultLocale: input.defaultLocale ?? "en",
+        channels: normalizeChannels(input.channels ?? ["sms_mo"]),
+        outboundCountries: normalizeCountries(input.outboundCountries ?? []),
         rateLimitPhonePerHour: input.rateLimitPhonePerHour ?? null,
         rateLimitPublishableKeyPerMinute: input.rateLimitPublishableKeyPerMinute ?? null,
         rateLimitSecretKeyPerMinute: input.rateLimitSecretKeyPerMinute ?? null,
@@ -250,6 +261,8 @@ export function createAppService(deps: AppServiceDeps) {
       const app = await this.get(appId);
       const given = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<AppPolicy>;
       if (given.allowedCountries) given.allowedCountries = normalizeCountries(given.allowedCountries);
+      if (given.outboundCountries) given.outboundCountries = normalizeCountries(given.outboundCountries);
+      if (given.channels) given.channels = normalizeChannels(given.channels);
       const errors = checkPolicy({ ...toPolicy(app), ...given });
       if (errors.length > 0) throw new AppError("VALIDATION_FAILED", "The app settings are not valid", { errors });
       if (given.defaultLocale !== undefined) given.defaultLocale = resolveLocale(given.defaultLocale);

@@ -24,7 +24,7 @@ import {
   type OneStatementRow,
   type OneStatementVerification,
 } from "./challenge-sql.js";
-import type { ChallengeRecord, ChallengeStatus } from "./challenge-view.js";
+import type { Channel, ChallengeRecord, ChallengeStatus } from "./challenge-view.js";
 import type { CreationFacts } from "./creation-decision.js";
 
 export type NewChallenge = Omit<NewChallengeRow, "attempts">;
@@ -93,10 +93,32 @@ const challengeSelect = {
   locale: true,
   context: true,
   requestFingerprint: true,
+  channel: true,
   virtualNumber: { select: { e164: true } },
 } as const satisfies Prisma.ChallengeSelect;
 
 type Row = Prisma.ChallengeGetPayload<{ select: typeof challengeSelect }>;
+
+const forCodeSelect = {
+  id: true,
+  appId: true,
+  status: true,
+  channel: true,
+  phoneHash: true,
+  phoneSealed: true,
+  codeHash: true,
+  pollTokenHash: true,
+  purpose: true,
+  context: true,
+  locale: true,
+  expiresAt: true,
+  maxAttempts: true,
+} as const satisfies Prisma.ChallengeSelect;
+
+/** One challenge as the typed-code check and the fallback read it. */
+export type ChallengeForCode = Omit<Prisma.ChallengeGetPayload<{ select: typeof forCodeSelect }>, "context"> & {
+  context: Record<string, string> | null;
+};
 
 
 /** node-postgres gives Dates; Prisma's raw queries on PGlite give ISO strings. */
@@ -148,6 +170,8 @@ function toReadChallenge(row: Record<string, unknown>): ReadChallenge {
     maxAttempts: Number(row.maxAttempts),
     attempts: Number(row.attempts),
     pollTokenHash: row.pollTokenHash as string,
+    channel: row.channel as Channel,
+    delivery: row.deliveryStatus ? { status: row.deliveryStatus as string, updatedAt: toDate(row.deliveryUpdatedAt) } : null,
   };
 }
 
@@ -177,8 +201,9 @@ function verificationSteps(tx: Transaction) {
     async findCodeMatch(q: { appId: string; phoneHashes: string[]; codeHashes: string[] }) {
       return (
         (await tx.challenge.findFirst({
-          where: { appId: q.appId, phoneHash: { in: q.phoneHashes }, codeHash: { in: q.codeHashes } },
           select: { id: true, status: true, expiresAt: true },
+          // Reverse challenges only: an outbound code is typed, never texted back.
+          where: { appId: q.appId, phoneHash: { in: q.phoneHashes }, codeHash: { in: q.codeHashes }, channel: "sms_mo" },
           orderBy: { createdAt: "desc" },
         })) ?? undefined
       );
@@ -218,6 +243,27 @@ function verificationSteps(tx: Transaction) {
 
     async clearFailures(appId: string, phoneHashes: string[]): Promise<void> {
       await tx.phoneFailure.deleteMany({ where: { appId, phoneHash: { in: phoneHashes } } });
+    },
+
+    /**
+     * The race gate of a typed code: the one challenge, pending, unexpired, on an outbound channel and
+     * still holding the code compared, becomes verified. True when this call made the change.
+     */
+    async verifyTypedCode(q: { id: string; codeHash: string; now: Date }): Promise<boolean> {
+      const { count } = await tx.challenge.updateMany({
+        where: { id: q.id, status: "pending", expiresAt: { gt: q.now }, channel: { not: "sms_mo" }, codeHash: q.codeHash },
+        data: { status: "verified", verifiedAt: q.now, finishedAt: q.now },
+      });
+      return count === 1;
+    },
+
+    /** Whether the challenge is pending, unexpired and on an outbound channel. */
+    async isPendingOutbound(id: string, now: Date): Promise<boolean> {
+      const found = await tx.challenge.findFirst({
+        where: { id, status: "pending", expiresAt: { gt: now }, channel: { not: "sms_mo" } },
+        select: { id: true },
+      });
+      return found !== null;
     },
 
     /** Records the phone's count on its pending challenges; with `fail`, they become failed. */
@@ -332,6 +378,39 @@ export function createChallengeRepository(
      */
     verificationTransaction<T>(fn: (steps: VerificationSteps, tx: Transaction) => Promise<T>): Promise<T> {
       return prisma.$transaction((tx) => fn(verificationSteps(tx), tx), { maxWait: 5000, timeout: 10_000 });
+    },
+
+    /** What the typed-code check and the fallback need of one challenge (its code's and phone's digests). */
+    async findForCode(id: string): Promise<ChallengeForCode | undefined> {
+      const row = await prisma.challenge.findUnique({ where: { id }, select: forCodeSelect });
+      return row ? { ...row, context: (row.context as Record<string, string> | null) ?? null } : undefined;
+    },
+
+    /**
+     * Switches a pending reverse challenge to an outbound channel with a new code and lifetime, in
+     * one transaction that holds the phone's lock (LOCK_KEYS.phone); `then` runs in it after the
+     * switch (the outbox's enqueue), so the new code and its message commit together or not at all.
+     * `switched: false` when the challenge was no longer a pending, unexpired reverse one;
+     * `unique_violation` when the new code is taken among the phone's pending challenges.
+     */
+    async switchChannel<T>(
+      c: { id: string; appId: string; phoneHash: string; channel: Exclude<Channel, "sms_mo">; codeHash: string; expiresAt: Date; now: Date },
+      then: (tx: Transaction) => Promise<T>,
+    ): Promise<{ kind: "switched"; result: T } | { kind: "not_pending" } | { kind: "unique_violation" }> {
+      try {
+        return await prisma.$transaction(async (tx) => {
+          await takeLock(tx, LOCK_KEYS.phone(c.appId, c.phoneHash));
+          const { count } = await tx.challenge.updateMany({
+            where: { id: c.id, status: "pending", channel: "sms_mo", expiresAt: { gt: c.now } },
+            data: { channel: c.channel, codeHash: c.codeHash, expiresAt: c.expiresAt, phoneSealed: null },
+          });
+          if (count !== 1) return { kind: "not_pending" as const };
+          return { kind: "switched" as const, result: await then(tx) };
+        });
+      } catch (error) {
+        if (isRawUniqueViolation(error)) return { kind: "unique_violation" };
+        throw error;
+      }
     },
 
     /** Pending challenges past their expiry become expired (the trigger notifies waiters and callbacks). */

@@ -6,7 +6,7 @@ import { parseWith, requireContentType } from "../http/validation.js";
 import type { AppService } from "../apps/app-service.js";
 import { AppError } from "../shared/errors.js";
 import type { ChallengeService } from "./challenge-service.js";
-import { challengeIdParam as challengeId, createChallengeBody, idempotencyKeyHeader, waitSecondsParam } from "./challenge-schemas.js";
+import { challengeIdParam as challengeId, checkBody, createChallengeBody, fallbackBody, idempotencyKeyHeader, waitSecondsParam } from "./challenge-schemas.js";
 import type { ChallengeView } from "./challenge-view.js";
 import { clientKey } from "../limits/client-key.js";
 import type { WaiterSlots } from "../realtime/waiter-slots.js";
@@ -180,6 +180,20 @@ export function challengeRoutes(deps: {
   router.post("/:id/cancel", ...optionalKey, async (req, res) => {
     const view = await deps.challenges.cancel(parseWith(challengeId, req.params.id, "id"), accessOf(req));
     res.json(view);
+  });
+
+  // The classic direction: switch a pending reverse challenge to a sent code; check a typed code.
+  // Either needs the secret key or the challenge's poll token (a publishable key alone: 403).
+  router.post("/:id/fallback", ...optionalKey, requireContentType("application/json"), json, async (req, res) => {
+    const id = parseWith(challengeId, req.params.id, "id");
+    const body = parseWith(fallbackBody, req.body ?? {});
+    res.json(await deps.challenges.fallback(id, accessOf(req), body));
+  });
+
+  router.post("/:id/check", ...optionalKey, requireContentType("application/json"), json, async (req, res) => {
+    const id = parseWith(challengeId, req.params.id, "id");
+    const { code } = parseWith(checkBody, req.body ?? {});
+    res.json(await deps.challenges.check(id, accessOf(req), code, req.ip));
   });
 
   router.post("/:id/consume", ...requiredKey, async (req, res) => {

@@ -17,6 +17,18 @@ export const purposeSchema = z
   .enum(PURPOSES)
   .meta({ description: "What the verification is for; it chooses the wording of the SMS. `transaction` needs `context.amount`, `currency` and `merchant`." });
 
+export const channelSchema = z.enum(["sms_mo", "sms", "email"]).meta({
+  description:
+    "How the code travels: `sms_mo` the user texts it to the app's number (reverse, the default, free); `sms` or `email` the service sends it and the user types it in (`POST /v1/challenges/{id}/check`). The app must allow the channel.",
+});
+
+const emailAddress = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email({ message: "must be an e-mail address" }))
+  .meta({ description: "Where the code is sent, for `channel: \"email\"`.", examples: ["jane@example.com"] });
+
 export const createChallengeBody = z.strictObject({
   phone: z
     .string()
@@ -54,6 +66,23 @@ export const createChallengeBody = z.strictObject({
     .max(35)
     .optional()
     .meta({ description: "Language of the SMS text: `en`, `de` or `fr` (`de-DE` works); defaults to the app's locale.", examples: ["en"] }),
+  channel: channelSchema.optional(),
+  email: emailAddress.optional(),
+});
+
+/** `POST /v1/challenges/{id}/fallback`: switch a pending reverse challenge to an outbound channel. */
+export const fallbackBody = z.strictObject({
+  channel: z.enum(["sms", "email"]).meta({ description: "The outbound channel to switch to; the app must allow it." }),
+  email: emailAddress.optional(),
+});
+
+/** `POST /v1/challenges/{id}/check`: the code the user typed. */
+export const checkBody = z.strictObject({
+  code: z
+    .string()
+    .min(1)
+    .max(32)
+    .meta({ description: "The code as the user typed it; spaces and dashes are ignored, letters compared in upper case.", examples: ["601836"] }),
 });
 
 export const idempotencyKeyHeader = z
@@ -84,6 +113,16 @@ export const challengeStatusSchema = z
       "`pending` → `verified` | `expired` | `failed` (too many wrong codes) | `cancelled`, one way only. No challenge reads `pending` after its `expiresAt`.",
   });
 
+export const deliverySchema = z
+  .strictObject({
+    status: z.enum(["queued", "sent", "delivered", "failed", "undeliverable"]).meta({
+      description:
+        "`queued` (waiting or between retries) → `sent` (the provider accepted it) → `delivered` | `failed` (its delivery report); or `undeliverable` (refused for good) / `failed` (not accepted before the deadline).",
+    }),
+    updatedAt: isoDateTime(),
+  })
+  .meta({ description: "The code's message, for the outbound channels `sms` and `email` only." });
+
 /** The JSON of `GET /v1/challenges/:id`, of each Server-Sent Event, and of callbacks' `data`. */
 export const challengeViewSchema = z.strictObject({
   id: z.string().regex(/^chl_[0-9A-Za-z]{22}$/).meta({ examples: ["chl_4Rb0dYlqf6cM5Zy1QeV2wX"] }),
@@ -95,19 +134,22 @@ export const challengeViewSchema = z.strictObject({
   verifiedAt: isoDateTime().nullable(),
   consumedAt: isoDateTime().nullable(),
   attemptsRemaining: z.int().min(0).meta({ description: "Wrong codes this phone may still send before its pending challenges fail." }),
+  channel: channelSchema,
+  delivery: deliverySchema.optional(),
 });
 
 /** The answer to `POST /v1/challenges`: what the app shows the user, and the poll token. */
 export const createdChallengeSchema = challengeViewSchema.omit({ createdAt: true, verifiedAt: true, consumedAt: true }).extend({
-  code: z.string().meta({ description: "The code the user texts (numeric or upper-case alphanumeric, 4–8 characters).", examples: ["601836"] }),
-  smsTo: z.string().regex(/^\+[1-9]\d{1,14}$/).meta({ description: "The virtual number to text, E.164.", examples: ["+447400000100"] }),
-  smsBody: z.string().meta({ description: "A ready-made SMS text naming the app and the purpose, with the code.", examples: ["601836 is my Acme code to log in."] }),
+  code: z.string().optional().meta({ description: "Reverse (`sms_mo`) only: the code the user texts (numeric or upper-case alphanumeric, 4–8 characters).", examples: ["601836"] }),
+  smsTo: z.string().regex(/^\+[1-9]\d{1,14}$/).optional().meta({ description: "Reverse (`sms_mo`) only: the virtual number to text, E.164.", examples: ["+447400000100"] }),
+  smsBody: z.string().optional().meta({ description: "Reverse (`sms_mo`) only: a ready-made SMS text naming the app and the purpose, with the code.", examples: ["601836 is my Acme code to log in."] }),
   smsUri: z
     .strictObject({
       ios: z.string().meta({ description: "`sms:` link that opens the messaging app prefilled on iOS." }),
       android: z.string().meta({ description: "`sms:` link that opens the messaging app prefilled on Android." }),
     })
-    .meta({ description: "Links that open the user's messaging app with the number and text filled in." }),
+    .optional()
+    .meta({ description: "Reverse (`sms_mo`) only: links that open the user's messaging app with the number and text filled in." }),
   pollToken: z
     .string()
     .regex(/^pt_[0-9A-Za-z]{43}$/)
@@ -117,3 +159,5 @@ export const createdChallengeSchema = challengeViewSchema.omit({ createdAt: true
 export type ChallengeStatus = z.output<typeof challengeStatusSchema>;
 export type ChallengeView = z.output<typeof challengeViewSchema>;
 export type CreatedChallenge = z.output<typeof createdChallengeSchema>;
+export type Channel = z.output<typeof channelSchema>;
+export type Delivery = z.output<typeof deliverySchema>;

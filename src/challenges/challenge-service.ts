@@ -4,7 +4,7 @@
 import type { AppDirectory, AppPolicy } from "../apps/app-directory.js";
 import type { Principal } from "../apps/app-service.js";
 import type { Clock } from "../shared/clock.js";
-import { randomId, safeEqual, type Hasher } from "../shared/crypto.js";
+import { randomId, safeEqual, type Hasher, type Sealer } from "../shared/crypto.js";
 import { AppError } from "../shared/errors.js";
 import type { ChallengePurgeCutoffs, ChallengePurgeTable, ChallengeRepository, ReadChallenge, StoredChallenge } from "./challenge-repository.js";
 import type { CreatedChallenge } from "./challenge-schemas.js";
@@ -14,6 +14,12 @@ import type { CodePolicy } from "./code-policy.js";
 import { decideCreation, phoneWindowStart, type CreationRefusal } from "./creation-decision.js";
 import { deriveCode, derivePollToken } from "./derived-secrets.js";
 import { parsePhone } from "./phone.js";
+import { chooseChannel, mayFallBackToSms, type ChosenChannel } from "./channels.js";
+import { checkCodeMaySend, codeMessageScript, enqueueCodeMessage, type CodeSending, type OutboundChoice } from "./code-message.js";
+import type { EnqueuedMessage } from "../outbound/outbox.js";
+import type { Channel } from "./challenge-schemas.js";
+import type { Verification } from "./verification.js";
+import { effectiveStatus } from "./challenge-view.js";
 import { buildSmsBody, buildSmsUris, resolveLocale, type Locale, type Purpose } from "./sms-text.js";
 
 export type ChallengeContext = { amount?: string; currency?: string; merchant?: string; description?: string };
@@ -24,6 +30,9 @@ export type CreateChallengeInput = {
   purpose: Purpose;
   context?: ChallengeContext;
   locale?: string;
+  /** `sms_mo` (default), `sms` or `email` (with `email`); the app must allow it. */
+  channel?: Channel;
+  email?: string;
 };
 
 /** The answer to a creation; its shape is `createdChallengeSchema` (challenge-schemas.ts). */
@@ -50,6 +59,14 @@ export type ChallengeServiceDeps = {
   onCreated?: (purpose: string) => void;
   /** Told of each refused creation by its code (metrics). */
   onRefused?: (code: string) => void;
+  /** Sending codes (channels `sms`, `email`): the outbox and the money and abuse rules. */
+  sending?: CodeSending;
+  /** Verification by a typed code (verification.ts). */
+  verification?: Pick<Verification, "verifyTypedCode">;
+  /** Counts one typed code against the limits per challenge, phone and client (throws RATE_LIMITED). */
+  limitCodeAttempt?: (subjects: { challengeId: string; phoneHash: string; clientIp: string | undefined }) => Promise<void>;
+  /** Seals the phone of a reverse challenge that may fall back to SMS (a key derived from HASH_KEY). */
+  phoneSealer?: Pick<Sealer, "seal" | "open">;
 };
 
 const notFound = () => new AppError("NOT_FOUND", "No such challenge");
@@ -85,8 +102,18 @@ function checkContext(purpose: Purpose, context: ChallengeContext | undefined): 
   return context && Object.keys(context).length > 0 ? context : undefined;
 }
 
+/** The parts of the request fingerprint that name an outbound channel (none for `sms_mo`, as before channels). */
+const channelFingerprint = (chosen: ChosenChannel): string[] =>
+  chosen.channel === "sms_mo" ? [] : chosen.channel === "email" ? [chosen.channel, chosen.email.toLowerCase()] : [chosen.channel];
+
+const outboundOf = (chosen: ChosenChannel): OutboundChoice | undefined => (chosen.channel === "sms_mo" ? undefined : chosen);
+
 export function createChallengeService(deps: ChallengeServiceDeps) {
   const { challenges, apps, hasher, clock } = deps;
+  const sendingOrThrow = (): CodeSending => {
+    if (!deps.sending) throw new AppError("CHANNEL_NOT_ALLOWED", "This service does not send codes");
+    return deps.sending;
+  };
 
   /**
    * Re-reads of woken waiters, shared per challenge: the N waiters of one challenge woken by one
@@ -136,8 +163,14 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
     pollToken: string,
     appName: string,
     now: Date,
+    delivery?: { status: string; updatedAt: Date } | null,
   ): CreatedChallenge {
-    const view = toChallengeView(challenge, now);
+    const view = toChallengeView({ ...challenge, delivery: delivery ?? null }, now);
+    if (challenge.channel !== "sms_mo") {
+      // The code went to the user by SMS or e-mail: the answer never holds it.
+      const { createdAt: _c, verifiedAt: _v, consumedAt: _u, ...rest } = view;
+      return { ...rest, pollToken };
+    }
     const smsBody = buildSmsBody({
       appName,
       purpose: challenge.purpose as Purpose,
@@ -157,18 +190,20 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
       expiresAt: view.expiresAt,
       pollToken,
       attemptsRemaining: view.attemptsRemaining,
+      channel: view.channel,
     };
   }
 
   /** Rebuilds the answer of an earlier request with the same Idempotency-Key. */
-  function replay(existing: StoredChallenge, fingerprints: readonly string[], seed: string, appName: string, now: Date, policy: AppPolicy) {
+  async function replay(existing: StoredChallenge, fingerprints: readonly string[], seed: string, appName: string, now: Date, policy: AppPolicy) {
     if (existing.requestFingerprint === null || !fingerprints.includes(existing.requestFingerprint)) {
       throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request body");
     }
     for (let attempt = 0; attempt < MAX_CODE_DRAWS; attempt++) {
       const code = deriveCode(deps.derivationKey, seed, attempt, toCodePolicy(policy));
       if (hasher.codeAll(code).some((h) => safeEqual(h, existing.codeHash))) {
-        return { challenge: describe(existing, code, derivePollToken(deps.derivationKey, seed), appName, now), replayed: true };
+        const delivery = existing.channel === "sms_mo" ? null : (await challenges.findById(existing.id))?.delivery;
+        return { challenge: describe(existing, code, derivePollToken(deps.derivationKey, seed), appName, now, delivery), replayed: true };
       }
     }
     // The code policy or HASH_KEY changed since the first request: the code cannot be rebuilt.
@@ -202,6 +237,7 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
     }
     const context = checkContext(input.purpose, input.context);
     const locale = resolveLocale(input.locale, app.defaultLocale);
+    const chosen = chooseChannel(app, input);
 
     // An Idempotency-Key belongs to the API key that sent it: the backend's key, guessed and sent
     // with the app's publishable key, must not give back the backend's code and poll token. It is
@@ -212,13 +248,17 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
     const idemKey = idemKeys?.[0] ?? null;
     const seed = idemKey ? `${app.id}\u0000${idemKey}` : "";
     const fingerprints = idemKey
-      ? hasher.keyedAll("request-fingerprint", JSON.stringify([phone.e164, input.purpose, context ?? null, input.locale ?? null]))
+      ? hasher.keyedAll("request-fingerprint", JSON.stringify([phone.e164, input.purpose, context ?? null, input.locale ?? null, ...channelFingerprint(chosen)]))
       : null;
     const fingerprint = fingerprints?.[0] ?? null;
     if (idemKeys && fingerprints) {
       const existing = await challenges.findByIdempotencyKey(app.id, idemKeys);
       if (existing) return replay(existing, fingerprints, seed, app.name, now, app);
     }
+
+    // Sending costs money: the money and abuse rules refuse before anything is written.
+    const outbound = outboundOf(chosen);
+    if (outbound) await checkCodeMaySend(sendingOrThrow(), app, outbound, phone);
 
     const phoneHashes = hasher.phoneAll(phone.e164);
     const phoneHash = hasher.phone(phone.e164);
@@ -252,17 +292,26 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
         clientHash: clientHashes[0]!,
         createdAt: now,
         expiresAt: new Date(now.getTime() + app.codeTtlSeconds * 1000),
+        channel: chosen.channel,
+        phoneSealed: chosen.channel === "sms_mo" && mayFallBackToSms(app) && deps.phoneSealer ? deps.phoneSealer.seal(phone.e164) : null,
       };
+      // The outbound message of this code commits with the challenge, in the same round trip (atomic).
+      const message = outbound
+        ? codeMessageScript(sendingOrThrow(), { app, challengeId: data.id, chosen: outbound, phone, code, purpose: input.purpose, locale, context: context ?? null, expiresInSeconds: app.codeTtlSeconds })
+        : undefined;
+      const delivery = message?.enqueued.delivery;
       // Under the phone's lock: the limits are decided on what the transaction reads, then the
       // challenge is inserted (replacing the client's oldest pending ones) — or nothing is, when refused.
       const result = await challenges.create<CreationRefusal>(factsQuery, (facts) => {
         const decision = decideCreation(facts, rules, now);
-        return decision.kind === "refused" ? { refuse: decision } : { insert: { ...data, attempts: decision.attempts }, replaces: decision.replaces };
+        return decision.kind === "refused"
+          ? { refuse: decision }
+          : { insert: { ...data, attempts: decision.attempts }, replaces: decision.replaces, extras: message ? [message.extra] : [] };
       });
       if (result.kind === "refused") throw refusal(result.refusal);
       if (result.kind === "created") {
         deps.onCreated?.(input.purpose);
-        return { challenge: describe(result.challenge, code, pollToken, app.name, now), replayed: false };
+        return { challenge: describe(result.challenge, code, pollToken, app.name, now, delivery), replayed: false };
       }
       // A unique violation: the same Idempotency-Key committed meanwhile (replay it), or the code
       // is taken among the phone's pending challenges (draw another).
@@ -360,6 +409,88 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
         throw new AppError("CHALLENGE_NOT_PENDING", `The challenge is ${toChallengeView(challenge, now).status}`);
       }
       return toChallengeView({ ...challenge, status: "cancelled" }, now);
+    },
+
+    /**
+     * Switches a pending reverse challenge to `sms` or `email`: a new code (the old one no longer
+     * verifies: its digest is replaced, and texted codes verify only `sms_mo` challenges), a new
+     * lifetime, and its message enqueued in the same transaction.
+     */
+    async fallback(id: string, access: ChallengeAccess, input: { channel: "sms" | "email"; email?: string | undefined }): Promise<ChallengeView> {
+      const found = await loadAuthorized(id, access, true);
+      const now = clock.now();
+      const c = await challenges.findForCode(id);
+      if (!c) throw notFound();
+      const status = effectiveStatus(c, now);
+      if (status !== "pending") throw new AppError("CHALLENGE_NOT_PENDING", `The challenge is ${status}`);
+      if (c.channel !== "sms_mo") throw new AppError("CHANNEL_NOT_ALLOWED", `The code of this challenge was already sent by ${c.channel}`, { reason: "not_reverse" });
+      const app = await apps.findApp(c.appId);
+      if (!app) throw notFound();
+      const chosen = chooseChannel(app, input) as OutboundChoice;
+      let phone: ReturnType<typeof parsePhone> | undefined;
+      if (chosen.channel === "sms") {
+        if (!c.phoneSealed || !deps.phoneSealer) {
+          throw new AppError("CHANNEL_NOT_ALLOWED", "This challenge's phone was not kept for sending (its app did not allow sms when it was created)", { reason: "sms" });
+        }
+        phone = parsePhone(deps.phoneSealer.open(c.phoneSealed), {});
+      }
+      const parsed = phone?.ok ? phone.phone : undefined;
+      await checkCodeMaySend(sendingOrThrow(), app, chosen, parsed);
+      const expiresAt = new Date(now.getTime() + app.codeTtlSeconds * 1000);
+      for (let attempt = 0; attempt < MAX_CODE_DRAWS; attempt++) {
+        const code = deps.generateCode(toCodePolicy(app));
+        const switched = await challenges.switchChannel(
+          { id, appId: c.appId, phoneHash: c.phoneHash, channel: chosen.channel, codeHash: hasher.code(code), expiresAt, now },
+          (tx) =>
+            enqueueCodeMessage(sendingOrThrow(), tx, {
+              app,
+              challengeId: id,
+              chosen,
+              phone: parsed,
+              code,
+              purpose: c.purpose as Purpose,
+              locale: c.locale as Locale,
+              context: c.context,
+              expiresInSeconds: app.codeTtlSeconds,
+            }),
+        );
+        if (switched.kind === "not_pending") {
+          const current = (await challenges.findById(id)) ?? found;
+          throw new AppError("CHALLENGE_NOT_PENDING", `The challenge is ${toChallengeView(current, clock.now()).status}`);
+        }
+        if (switched.kind === "switched") {
+          return toChallengeView({ ...found, channel: chosen.channel, expiresAt, delivery: switched.result.delivery }, now);
+        }
+      }
+      throw new AppError("SERVICE_UNAVAILABLE", "Could not draw a free code; retry");
+    },
+
+    /**
+     * The code the user typed, for an `sms`/`email` challenge: verified, or a wrong code counted on
+     * the phone like a wrong code by SMS (verification.ts). Limited per challenge, phone and client.
+     */
+    async check(id: string, access: ChallengeAccess, typed: string, clientIp: string | undefined): Promise<ChallengeView> {
+      const found = await loadAuthorized(id, access, true);
+      const c = await challenges.findForCode(id);
+      if (!c || !deps.verification) throw notFound();
+      if (c.channel === "sms_mo") {
+        throw new AppError("CHANNEL_NOT_ALLOWED", "The code of this challenge is texted to the app's number, not typed", { reason: "sms_mo" });
+      }
+      const status = effectiveStatus(c, clock.now());
+      if (status !== "pending") throw new AppError("CHALLENGE_NOT_PENDING", `The challenge is ${status}`);
+      await deps.limitCodeAttempt?.({ challengeId: id, phoneHash: c.phoneHash, clientIp });
+      const app = await apps.findApp(c.appId);
+      if (!app) throw notFound();
+      const result = await deps.verification.verifyTypedCode(c, typed, app, clock.now());
+      if (result.kind === "wrong_code") {
+        throw new AppError("WRONG_CODE", result.attemptsRemaining > 0 ? "The code is wrong" : "The code is wrong; no attempts are left and the phone is locked out", {
+          attemptsRemaining: result.attemptsRemaining,
+        });
+      }
+      const current = (await challenges.findById(id)) ?? found;
+      const view = toChallengeView(current, clock.now());
+      if (result.kind === "not_pending") throw new AppError("CHALLENGE_NOT_PENDING", `The challenge is ${view.status}`);
+      return view;
     },
 
     /** The maintenance sweep: pending challenges past their expiry become expired (so waiters and callbacks hear of it). */

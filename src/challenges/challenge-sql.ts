@@ -37,24 +37,8 @@ export const TAKE_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended($1, 
 
 // ---- Creation: one short transaction, two round trips (Database#shortTransaction) ---------------
 
-/**
- * A value written into SQL as a literal, for the creation's scripts (several statements per round
- * trip: the simple query protocol has no parameters). Strings go through node-postgres's
- * escapeLiteral (libpq's PQescapeLiteral, backslashes included), and every other kind is typed by
- * a cast, so a value can never end the literal it is in.
- */
-export type SqlValue = string | number | Date | null | readonly string[] | { json: unknown };
-export function sqlLiteral(value: SqlValue): string {
-  if (value === null) return "NULL";
-  if (typeof value === "string") return pg.escapeLiteral(value);
-  if (typeof value === "number") {
-    if (!Number.isSafeInteger(value)) throw new TypeError("only integers are written into SQL");
-    return `${value}`;
-  }
-  if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString())}::timestamptz`;
-  if ("json" in value) return `${pg.escapeLiteral(JSON.stringify(value.json))}::jsonb`;
-  return `ARRAY[${(value as readonly string[]).map((v) => pg.escapeLiteral(v)).join(", ")}]::text[]`;
-}
+export { sqlLiteral, type SqlValue } from "../db/sql-literal.js";
+import { sqlLiteral, type SqlValue } from "../db/sql-literal.js";
 
 /** Marks the creation's scripts, so that statement counts can tell them apart (test/integration/statement-counts.test.ts). */
 export const CREATION_MARKER = "/* reverse-otp: challenge creation */";
@@ -119,15 +103,19 @@ export type NewChallengeRow = {
   clientHash: string;
   createdAt: Date;
   expiresAt: Date;
+  channel: "sms_mo" | "sms" | "email";
+  /** The phone, sealed, for a reverse challenge that may still fall back to SMS; otherwise null. */
+  phoneSealed: string | null;
 };
 
 /**
- * A data-modifying common table expression that belongs to the creation's transaction (written
- * `name AS (…)`); it may read the new row from `inserted` (for example an outbound message to
- * enqueue with the challenge). Runs only if the challenge is inserted: when the INSERT fails (a
- * code taken, an idempotency key used meanwhile) the whole script is rolled back.
+ * What else commits with a new challenge (for example the outbound message of its code): `cte`, a
+ * data-modifying common table expression of the insert's statement (written `name AS (…)`; it may
+ * read the new row from `inserted`), and `after`, statements that return no rows (a NOTIFY), run
+ * after it in the same round trip, before COMMIT. Both run only if the challenge is inserted: when
+ * the INSERT fails (a code taken, an idempotency key used meanwhile) the whole script is rolled back.
  */
-export type CreationExtra = string;
+export type CreationExtra = { cte: string; after?: string };
 
 /**
  * The second round trip, ending with COMMIT: the client's pending challenges that the new one
@@ -158,8 +146,11 @@ export function creationInsertScript(row: NewChallengeRow, replaces: readonly st
     ["client_hash", row.clientHash],
     ["created_at", row.createdAt],
     ["expires_at", row.expiresAt],
+    ["channel", row.channel],
+    ["phone_sealed", row.phoneSealed],
   ];
-  const values = columns.map(([name, value]) => (name === "purpose" ? `${sqlLiteral(value)}::"Purpose"` : sqlLiteral(value)));
+  const casts: Record<string, string> = { purpose: '::"Purpose"', channel: '::"ChallengeChannel"' };
+  const values = columns.map(([name, value]) => `${sqlLiteral(value)}${casts[name] ?? ""}`);
   return `${CREATION_MARKER}
 WITH replaced AS (
   UPDATE challenges SET status = 'expired', finished_at = ${sqlLiteral(now)}
@@ -170,9 +161,12 @@ WITH replaced AS (
   RETURNING id, app_id AS "appId", status::text AS status, purpose::text AS purpose, phone_masked AS "phoneMasked",
             created_at AS "createdAt", expires_at AS "expiresAt", verified_at AS "verifiedAt", consumed_at AS "consumedAt",
             max_attempts AS "maxAttempts", attempts, poll_token_hash AS "pollTokenHash", code_hash AS "codeHash", locale, context,
-            request_fingerprint AS "requestFingerprint", virtual_number_id
-)${extras.map((extra) => `, ${extra}`).join("")}
-SELECT i.*, n.e164 AS "virtualNumber" FROM inserted i JOIN virtual_numbers n ON n.id = i.virtual_number_id`;
+            request_fingerprint AS "requestFingerprint", channel::text AS channel, virtual_number_id
+)${extras.map((extra) => `, ${extra.cte}`).join("")}
+SELECT i.*, n.e164 AS "virtualNumber" FROM inserted i JOIN virtual_numbers n ON n.id = i.virtual_number_id${extras
+    .filter((extra) => extra.after)
+    .map((extra) => `;\n${extra.after}`)
+    .join("")}`;
 }
 
 // ---- Verification: the race gate ------------------------------------------------------------
@@ -187,7 +181,7 @@ SELECT i.*, n.e164 AS "virtualNumber" FROM inserted i JOIN virtual_numbers n ON 
 const oneMatchingPending = (p: { appId: string; phoneHashes: string; codeHashes: string; now: string }) => `
   SELECT c.id FROM challenges c
    WHERE c.app_id = ${p.appId} AND c.phone_hash = ANY(${p.phoneHashes}::text[]) AND c.code_hash = ANY(${p.codeHashes}::text[])
-     AND c.status = 'pending' AND c.expires_at > ${p.now}::timestamptz
+     AND c.status = 'pending' AND c.expires_at > ${p.now}::timestamptz AND c.channel = 'sms_mo'
    ORDER BY c.created_at DESC, c.id LIMIT 1`;
 
 /**
@@ -299,13 +293,20 @@ export type OneStatementRow = { owned: boolean; challengeId: string | null };
 // ---- Reads --------------------------------------------------------------------------------------
 
 /**
- * A challenge as status reads, long-polls and their re-reads need it, in one single-table
- * statement, prepared (Database#statement). Read with Prisma and the virtual number, a relation,
+ * A challenge as status reads, long-polls and their re-reads need it, in one statement, prepared
+ * (Database#statement); an outbound challenge's latest message (its `delivery`) joined by index. Read with Prisma and the virtual number, a relation,
  * it was two round trips per status read and per long-poll wake-up. $1 the challenge id.
  */
-export const FIND_BY_ID_SQL = `SELECT id, app_id AS "appId", status::text AS status, purpose::text AS purpose, phone_masked AS "phoneMasked",
-       created_at AS "createdAt", expires_at AS "expiresAt", verified_at AS "verifiedAt", consumed_at AS "consumedAt",
-       max_attempts AS "maxAttempts", attempts, poll_token_hash AS "pollTokenHash"
-  FROM challenges WHERE id = $1`;
+export const FIND_BY_ID_SQL = `SELECT c.id, c.app_id AS "appId", c.status::text AS status, c.purpose::text AS purpose, c.phone_masked AS "phoneMasked",
+       c.created_at AS "createdAt", c.expires_at AS "expiresAt", c.verified_at AS "verifiedAt", c.consumed_at AS "consumedAt",
+       c.max_attempts AS "maxAttempts", c.attempts, c.poll_token_hash AS "pollTokenHash", c.channel::text AS channel,
+       d.status::text AS "deliveryStatus", d.updated_at AS "deliveryUpdatedAt"
+  FROM challenges c
+  LEFT JOIN LATERAL (
+    SELECT m.status, m.updated_at FROM outbound_messages m
+     WHERE m.challenge_id = c.id AND c.channel <> 'sms_mo'
+     ORDER BY m.created_at DESC, m.id DESC LIMIT 1
+  ) d ON true
+ WHERE c.id = $1`;
 
 export const FIND_BY_ID_NAME = "reverse_otp_find_challenge";

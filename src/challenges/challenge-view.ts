@@ -1,10 +1,10 @@
 // The public JSON shape of a challenge, and the read-time rule that no challenge says `pending`
 // after its expiry (a sweeper may not have run yet). The shape itself is `challengeViewSchema`
 // (challenge-schemas.ts), which the OpenAPI document is generated from.
-import type { ChallengeStatus, ChallengeView } from "./challenge-schemas.js";
+import type { Channel, ChallengeStatus, ChallengeView } from "./challenge-schemas.js";
 import type { Purpose } from "./sms-text.js";
 
-export type { ChallengeStatus, ChallengeView };
+export type { Channel, ChallengeStatus, ChallengeView };
 
 export const FINAL_STATUSES: readonly ChallengeStatus[] = ["verified", "expired", "failed", "cancelled"];
 
@@ -20,6 +20,9 @@ export type ChallengeRecord = {
   consumedAt: Date | null;
   maxAttempts: number;
   attempts: number;
+  channel: Channel;
+  /** The latest outbound message of an `sms`/`email` challenge (absent for `sms_mo`). */
+  delivery?: { status: string; updatedAt: Date } | null;
 };
 
 /** The status as of `now`: a pending challenge past its expiry is expired, whatever the row says. */
@@ -39,5 +42,10 @@ export function toChallengeView(c: ChallengeRecord, now: Date): ChallengeView {
     verifiedAt: c.verifiedAt?.toISOString() ?? null,
     consumedAt: c.consumedAt?.toISOString() ?? null,
     attemptsRemaining: status === "failed" ? 0 : Math.max(0, c.maxAttempts - c.attempts),
+    channel: c.channel,
+    // Key order as the callback trigger builds it (migration 20261203132532_challenge_channels).
+    ...(c.channel !== "sms_mo" && c.delivery
+      ? { delivery: { status: c.delivery.status as NonNullable<ChallengeView["delivery"]>["status"], updatedAt: c.delivery.updatedAt.toISOString() } }
+      : {}),
   };
 }

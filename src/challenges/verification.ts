@@ -23,7 +23,11 @@ import type { Transaction } from "../db/database.js";
 import type { InboundRow } from "../inbound/inbound-repository.js";
 import type { InboundOutcome } from "../providers/provider.js";
 import type { Hasher } from "../shared/crypto.js";
-import { afterWrongCode } from "./attempts.js";
+import { afterWrongCode, type FailureState } from "./attempts.js";
+import type { ChallengeForCode } from "./challenge-repository.js";
+import { readTypedCode } from "./channels.js";
+import type { CodeAlphabet } from "./code-policy.js";
+import { safeEqual } from "../shared/crypto.js";
 import type { ChallengeRepository, OneStatementResult, VerificationSteps } from "./challenge-repository.js";
 import { effectiveStatus, type ChallengeStatus } from "./challenge-view.js";
 import { findSmsCode } from "./sms-code.js";
@@ -71,12 +75,28 @@ export function decideUnmatched(facts: UnmatchedFacts): InboundOutcome {
  */
 async function countWrongCode(
   steps: VerificationSteps,
-  p: { appId: string; phoneHash: string; phoneHashes: string[]; policy: { maxAttempts: number; lockoutSeconds: number }; now: Date },
-): Promise<void> {
-  const state = await steps.lockFailureState(p.appId, p.phoneHash, p.now);
+  p: { appId: string; phoneHash: string; phoneHashes: string[]; policy: { maxAttempts: number; lockoutSeconds: number }; now: Date; locked?: FailureState },
+  /** The phone's state as locked in this transaction, when the caller already holds it. */
+  locked?: FailureState,
+): Promise<FailureState> {
+  const state = p.locked ?? (await steps.lockFailureState(p.appId, p.phoneHash, p.now));
   const next = afterWrongCode(state, p.now, p.policy);
   await steps.saveFailureState(p.appId, p.phoneHash, next);
   await steps.applyFailures({ appId: p.appId, phoneHashes: p.phoneHashes, failures: next.failures, fail: next.lockedNow, now: p.now });
+  return next;
+}
+
+/**
+ * Whether a typed code is the challenge's: its HMAC under every HASH_KEY compared with the stored
+ * digest by crypto.timingSafeEqual, every key's digest compared (no early exit), so the time taken
+ * says nothing of how close the guess was (the digests of close codes share nothing anyway).
+ */
+export function typedCodeMatches(hasher: Pick<Hasher, "codeAll">, typed: string, alphabet: CodeAlphabet, codeHash: string): boolean {
+  let matches = false;
+  for (const digest of hasher.codeAll(readTypedCode(typed, alphabet))) {
+    matches = safeEqual(digest, codeHash) || matches;
+  }
+  return matches;
 }
 
 export function createVerification(deps: { challenges: ChallengeRepository; hasher: Hasher }) {
@@ -145,12 +165,35 @@ export function createVerification(deps: { challenges: ChallengeRepository; hash
       });
     },
 
-    // Verification by a typed code (the classic direction: POST /v1/challenges/:id/check) belongs
-    // here, beside the SMS paths, as `verifyTypedCode(challengeId, code, now)`: one transaction that
-    // takes the phone's lock (lockFailureState), compares the typed code's HMAC with the challenge's
-    // in constant time, verifies that one challenge through the same race gate (a conditional UPDATE
-    // of a pending, unexpired row), and otherwise calls countWrongCode — the same per-phone count and
-    // lock-out as wrong codes by SMS.
+    /**
+     * Verification by a typed code (the classic direction: POST /v1/challenges/:id/check), for a
+     * challenge of channel `sms` or `email`. The typed code's HMAC under every HASH_KEY is compared
+     * with the stored one in constant time (no early exit, timingSafeEqual); then, in one
+     * transaction holding the phone's lock: the right code verifies through the race gate (a
+     * conditional UPDATE of this pending, unexpired row) and clears the phone's count; a wrong one
+     * is counted by countWrongCode — the same per-phone count and lock-out as wrong codes by SMS.
+     */
+    async verifyTypedCode(
+      c: Pick<ChallengeForCode, "id" | "appId" | "phoneHash" | "codeHash">,
+      typed: string,
+      policy: { codeAlphabet: CodeAlphabet; maxAttempts: number; lockoutSeconds: number },
+      now: Date,
+    ): Promise<{ kind: "verified" } | { kind: "wrong_code"; attemptsRemaining: number } | { kind: "not_pending" }> {
+      const matches = typedCodeMatches(hasher, typed, policy.codeAlphabet, c.codeHash);
+      const phoneHashes = [c.phoneHash];
+      return challenges.verificationTransaction(async (steps) => {
+        const locked = await steps.lockFailureState(c.appId, c.phoneHash, now);
+        if (matches) {
+          if (!(await steps.verifyTypedCode({ id: c.id, codeHash: c.codeHash, now }))) return { kind: "not_pending" as const };
+          await steps.clearFailures(c.appId, phoneHashes);
+          return { kind: "verified" as const };
+        }
+        // A wrong code counts only against a challenge still open to it (not one just verified or expired).
+        if (!(await steps.isPendingOutbound(c.id, now))) return { kind: "not_pending" as const };
+        const next = await countWrongCode(steps, { appId: c.appId, phoneHash: c.phoneHash, phoneHashes, policy, now, locked });
+        return { kind: "wrong_code" as const, attemptsRemaining: Math.max(0, policy.maxAttempts - next.failures) };
+      });
+    },
   };
 }
 

@@ -20,6 +20,8 @@ const POLICY_OPTIONS = {
   "low-assurance": { type: "boolean" },
   "lockout-seconds": { type: "string" },
   "allowed-countries": { type: "string" },
+  channels: { type: "string" },
+  "outbound-countries": { type: "string" },
   locale: { type: "string" },
   "rate-limit-phone-per-hour": { type: "string" },
   "rate-limit-publishable-key-per-minute": { type: "string" },
@@ -45,6 +47,8 @@ function policyFrom(values: PolicyValues, command: string, resettable: boolean):
     throw new UsageError("--code-alphabet must be numeric or alphanumeric", command);
   }
   const countries = values["allowed-countries"];
+  const outbound = values["outbound-countries"];
+  const list = (v: string) => v.split(",").filter((c) => c.trim() !== "");
   const changes: PolicyChanges = {
     codeLength: intOption(values["code-length"], "code-length", command),
     codeAlphabet: alphabet,
@@ -58,6 +62,10 @@ function policyFrom(values: PolicyValues, command: string, resettable: boolean):
           ? []
           : countries.split(",").filter((c) => c.trim() !== ""),
     defaultLocale: values.locale,
+    channels: values.channels === undefined ? undefined : list(values.channels),
+    // `default` (set-policy): back to the countries of the app's numbers.
+    outboundCountries:
+      outbound === undefined ? undefined : resettable && ["", "default"].includes(outbound.trim().toLowerCase()) ? [] : list(outbound),
   };
   for (const [option, field] of RATE_LIMITS) {
     const value = values[option];
@@ -77,6 +85,7 @@ function describeApp(app: AppRecord): string {
     `  numbers: ${app.numbers.map((n) => `${describeNumber(n)} (${n.provider}${n.channelId ? `, channel ${n.channelId}` : ""})`).join(", ") || "none"}`,
     `  code: ${app.codeLength} ${app.codeAlphabet}, ${app.codeTtlSeconds} s, ${app.maxAttempts} attempts, lock-out ${app.lockoutSeconds} s${app.lowAssurance ? ", low assurance" : ""}`,
     `  locale: ${app.defaultLocale}, countries: ${app.allowedCountries.length ? app.allowedCountries.join(",") : "any"}`,
+    `  channels: ${app.channels.join(",")}${app.channels.some((c) => c !== "sms_mo") ? `, codes sent to: ${app.outboundCountries.length ? app.outboundCountries.join(",") : "the countries of its numbers"}` : ""}`,
     `  rate limits: ${limits.length ? limits.join(", ") : "service defaults"}`,
     `  callback: ${app.callbackUrl ?? "none"}`,
   ].join("\n");
@@ -103,6 +112,8 @@ const publicApp = (app: AppRecord) => ({
   lockoutSeconds: app.lockoutSeconds,
   allowedCountries: app.allowedCountries,
   defaultLocale: app.defaultLocale,
+  channels: app.channels,
+  outboundCountries: app.outboundCountries,
   // null: the service-wide default (RATE_LIMIT_*).
   rateLimits: {
     phonePerHour: app.rateLimitPhonePerHour,

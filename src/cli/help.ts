@@ -29,6 +29,9 @@ function policyOptions(forCreate: boolean): string {
       : `  --low-assurance, --no-low-assurance\n                                    allow a policy under 20 bits (e.g. 4 digits), or not any more`,
     `  --lockout-seconds ${LOCKOUT_SECONDS_MIN}-${LOCKOUT_SECONDS_MAX}        lock-out after the wrong codes are used up${d(`LOCKOUT_SECONDS, ${D.lockoutSeconds}`)}`,
     `  --allowed-countries FR,DE         only phones of these countries (ISO 3166 alpha-2)${forCreate ? "" : "; \"any\": all again"}`,
+    `  --channels sms_mo,sms,email       how codes may travel: sms_mo the user texts it (free), sms and email`,
+    `                                    we send it (costs money: opt-in)${d("sms_mo")}`,
+    `  --outbound-countries FR,DE        countries codes may be sent to by SMS${forCreate ? " (default: the countries of the app's numbers)" : "; \"default\": the numbers' countries again"}`,
     `  --locale en|de|fr                 language of the SMS text when a request names none${d("en")}`,
     `  --rate-limit-phone-per-hour N     challenges per phone per hour${d("RATE_LIMIT_PHONE_PER_HOUR")}`,
     `  --rate-limit-publishable-key-per-minute N`,
@@ -60,6 +63,7 @@ Commands:
   migrate             applies pending database migrations
   purge               deletes what the retention rules let go, now (--dry-run counts it)
   simulate-sms        sends a signed generic-provider webhook to a running service
+  simulate-delivery-report  sends a signed generic-provider delivery report to a running service
   help [<command>]    shows this text, or a command's
 
 Run "${RUN} <command> --help" for a command's options.
@@ -200,6 +204,19 @@ Options:
   --dry-run          only count what would be deleted
   --batch-size N     rows per delete statement (default 1000)
   --json             print { dryRun, cutoffs, counts }
+`,
+
+  "simulate-delivery-report": `Usage: ${RUN} simulate-delivery-report --message-id <msg_…> [--status delivered|failed] [--url <base-url>]
+
+Sends a correctly signed generic-provider delivery report (Standard Webhooks) to a running service,
+as the SMS gateway would for a code the service sent it (GENERIC_OUTBOUND_URL): the message's
+delivery moves from sent to delivered or failed. Signed like simulate-sms. Exits with 1 when the
+service answers with an error.
+
+Options:
+  --message-id <msg_…>  the messageId the gateway received
+  --status <status>     delivered (default) or failed
+  --url <base-url>      the running service (default PUBLIC_BASE_URL)
 `,
 
   "simulate-sms": `Usage: ${RUN} simulate-sms --from <E.164> --to <E.164> --text <text> [--url <base-url>] [--message-id <id>]

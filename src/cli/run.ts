@@ -9,6 +9,7 @@ import { parseCommand, UsageError, type CliContext } from "./context.js";
 import { helpFor } from "./help.js";
 import { purgeCommand } from "./purge.js";
 import { simulateSmsCommand } from "./simulate-sms.js";
+import { simulateDeliveryReportCommand } from "./simulate-delivery-report.js";
 
 const RUN = "npm run --silent cli --";
 
@@ -108,6 +109,8 @@ async function dispatch(ctx: CliContext, argv: string[]): Promise<number> {
       return 0;
     case "simulate-sms":
       return simulateSmsCommand(ctx, rest);
+    case "simulate-delivery-report":
+      return simulateDeliveryReportCommand(ctx, rest);
     default:
       throw new UsageError(`Unknown command "${command}"`);
   }

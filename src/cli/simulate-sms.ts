@@ -22,6 +22,42 @@ function genericSecret(config: Config): string | undefined {
   }
 }
 
+/**
+ * POSTs `body` to `path` of a running service (`url`, default PUBLIC_BASE_URL), signed as the
+ * generic provider signs (Standard Webhooks, the first GENERIC_WEBHOOK_SECRET).
+ */
+export async function postSignedGeneric(ctx: CliContext, command: string, url: string | undefined, path: string, body: string): Promise<Response> {
+  const config = ctx.config();
+  const secret = genericSecret(config);
+  if (!secret) {
+    throw new UsageError(
+      config.databaseUrl
+        ? "No generic webhook secret: set GENERIC_WEBHOOK_SECRET to the same whsec_… value the service runs with"
+        : "No generic webhook secret: set GENERIC_WEBHOOK_SECRET, or start the service once in embedded mode",
+      command,
+    );
+  }
+  const base = (url ?? config.publicBaseUrl).replace(/\/+$/, "");
+  if (!/^https?:\/\/[^/]/.test(base)) throw new UsageError("--url must be an http(s) URL such as http://127.0.0.1:3000", command);
+  const id = randomId("msg");
+  const timestamp = Math.floor(ctx.clock.now().getTime() / 1000);
+  try {
+    return await ctx.fetch(`${base}${path}`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "webhook-id": id,
+        "webhook-timestamp": String(timestamp),
+        "webhook-signature": signStandardWebhook(secret, id, timestamp, body),
+      },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (error) {
+    throw new Error(`Could not reach the service at ${base}: ${(error as Error).message}. Is it running?`);
+  }
+}
+
 /** An E.164 number, spaces allowed for readability: what the generic provider's payload carries. */
 const E164 = /^\+[1-9]\d{6,14}$/;
 
@@ -44,39 +80,10 @@ export async function simulateSmsCommand(ctx: CliContext, args: string[]): Promi
       throw new UsageError(`--${option} must be an international number in E.164 form, such as +33612345678 (got "${values[option]}")`, command);
     }
   }
-  const config = ctx.config();
-  const secret = genericSecret(config);
-  if (!secret) {
-    throw new UsageError(
-      config.databaseUrl
-        ? "No generic webhook secret: set GENERIC_WEBHOOK_SECRET to the same whsec_… value the service runs with"
-        : "No generic webhook secret: set GENERIC_WEBHOOK_SECRET, or start the service once in embedded mode",
-      command,
-    );
-  }
-  const base = (values.url ?? config.publicBaseUrl).replace(/\/+$/, "");
-  if (!/^https?:\/\/[^/]/.test(base)) throw new UsageError("--url must be an http(s) URL such as http://127.0.0.1:3000", command);
   const from = values.from.replace(/[\s-]/g, "");
   const to = values.to.replace(/[\s-]/g, "");
   const body = JSON.stringify({ messageId: values["message-id"] ?? randomId("sim"), from, to, text: values.text });
-  const id = randomId("msg");
-  const timestamp = Math.floor(ctx.clock.now().getTime() / 1000);
-  let response: Response;
-  try {
-    response = await ctx.fetch(`${base}/v1/inbound/generic`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "webhook-id": id,
-        "webhook-timestamp": String(timestamp),
-        "webhook-signature": signStandardWebhook(secret, id, timestamp, body),
-      },
-      body,
-      signal: AbortSignal.timeout(10_000),
-    });
-  } catch (error) {
-    throw new Error(`Could not reach the service at ${base}: ${(error as Error).message}. Is it running?`);
-  }
+  const response = await postSignedGeneric(ctx, command, values.url, "/v1/inbound/generic", body);
   const answer = await response.text();
   ctx.stdout(`${response.status} ${answer}\n`);
   if (!response.ok) return 1;

@@ -67,6 +67,20 @@ function challengeFilters(f: StatsFilters): Prisma.Sql {
         AND (${purpose}::text IS NULL OR c."purpose"::text = ${purpose}::text)`;
 }
 
+/** Outbound messages of one provider in the window. */
+export type DeliveryRow = {
+  provider: string;
+  total: number;
+  queued: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+  undeliverable: number;
+  /** Enqueue → delivered report, of the delivered ones. */
+  p50Ms: number | null;
+  p90Ms: number | null;
+};
+
 export function createDashboardRepository(prisma: PrismaClient) {
   return {
     /** Totals and the breakdowns by app, provider, country and purpose, in one pass (GROUPING SETS). */
@@ -122,6 +136,54 @@ export function createDashboardRepository(prisma: PrismaClient) {
         }))
         .sort((a, b) => b.created - a.created || a.label.localeCompare(b.label));
       return { total, breakdown };
+    },
+
+    /** Challenges created in the window by channel (sms_mo, sms, email): created and verified. */
+    async channels(window: StatsWindow): Promise<{ channel: string; created: number; verified: number }[]> {
+      const rows = await prisma.$queryRaw<{ channel: string; created: number; verified: number }[]>`
+        SELECT c."channel"::text AS channel, count(*)::int AS created, count(c."verified_at")::int AS verified
+          FROM "challenges" c
+          JOIN "virtual_numbers" v ON v."id" = c."virtual_number_id"
+         WHERE c."created_at" >= ${window.from}::timestamptz AND c."created_at" < ${window.to}::timestamptz
+               ${challengeFilters(window.filters)}
+         GROUP BY 1 ORDER BY 1`;
+      return rows.map((r) => ({ channel: r.channel, created: num(r.created), verified: num(r.verified) }));
+    },
+
+    /**
+     * Codes sent (outbound messages enqueued in the window), by provider (`smtp` for e-mail): how
+     * many reached each delivery status, and the delay from enqueue to the delivered report.
+     */
+    async deliveries(window: StatsWindow): Promise<DeliveryRow[]> {
+      const app = window.filters.appId ?? null;
+      const provider = window.filters.provider ?? null;
+      const country = window.filters.country ?? null;
+      const rows = await prisma.$queryRaw<Record<string, unknown>[]>`
+        SELECT m."provider", count(*)::int AS total,
+               (count(*) FILTER (WHERE m."status" = 'queued'))::int AS queued,
+               (count(*) FILTER (WHERE m."status" = 'sent'))::int AS sent,
+               (count(*) FILTER (WHERE m."status" = 'delivered'))::int AS delivered,
+               (count(*) FILTER (WHERE m."status" = 'failed'))::int AS failed,
+               (count(*) FILTER (WHERE m."status" = 'undeliverable'))::int AS undeliverable,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY (EXTRACT(EPOCH FROM (m."delivered_at" - m."created_at")) * 1000)::float8) AS p50_ms,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY (EXTRACT(EPOCH FROM (m."delivered_at" - m."created_at")) * 1000)::float8) AS p90_ms
+          FROM "outbound_messages" m
+         WHERE m."created_at" >= ${window.from}::timestamptz AND m."created_at" < ${window.to}::timestamptz
+           AND (${app}::text IS NULL OR m."app_id" = ${app}::text)
+           AND (${provider}::text IS NULL OR m."provider" = ${provider}::text)
+           AND (${country}::text IS NULL OR m."country" = ${country}::text)
+         GROUP BY m."provider" ORDER BY total DESC, m."provider"`;
+      return rows.map((r) => ({
+        provider: String(r.provider),
+        total: num(r.total),
+        queued: num(r.queued),
+        sent: num(r.sent),
+        delivered: num(r.delivered),
+        failed: num(r.failed),
+        undeliverable: num(r.undeliverable),
+        p50Ms: numOrNull(r.p50_ms),
+        p90Ms: numOrNull(r.p90_ms),
+      }));
     },
 
     /** Challenges created in the window, by their status as of `now` (pending past expiry = expired). */

@@ -3,7 +3,7 @@
 import type { AppDirectory } from "../apps/app-directory.js";
 import type { Clock } from "../shared/clock.js";
 import { AppError } from "../shared/errors.js";
-import type { BreakdownRow, DashboardRepository, Dimension, FunnelRow, SeriesRow, StatsFilters } from "./dashboard-repository.js";
+import type { BreakdownRow, DashboardRepository, DeliveryRow, Dimension, FunnelRow, SeriesRow, StatsFilters } from "./dashboard-repository.js";
 
 export type StatsQuery = StatsFilters & { from?: Date | undefined; to?: Date | undefined };
 
@@ -66,6 +66,25 @@ export function countStatuses(rows: { status: string; count: number }[]): Record
   return counts;
 }
 
+/**
+ * The delivery figures of sent codes: the delivery rate is delivered ÷ those with a final answer
+ * (delivered, failed, undeliverable); messages still queued or sent without a report are not
+ * judged yet. Null when nothing is final.
+ */
+export function deliverySummary(rows: DeliveryRow[]) {
+  const rate = (r: Pick<DeliveryRow, "delivered" | "failed" | "undeliverable">) => {
+    const final = r.delivered + r.failed + r.undeliverable;
+    return final === 0 ? null : r.delivered / final;
+  };
+  const sum = (key: "total" | "queued" | "sent" | "delivered" | "failed" | "undeliverable") => rows.reduce((n, r) => n + r[key], 0);
+  const totals = { total: sum("total"), queued: sum("queued"), sent: sum("sent"), delivered: sum("delivered"), failed: sum("failed"), undeliverable: sum("undeliverable") };
+  return {
+    ...totals,
+    deliveryRate: rate(totals),
+    byProvider: rows.map((r) => ({ ...r, deliveryRate: rate(r), delay: { p50Ms: r.p50Ms, p90Ms: r.p90Ms } })),
+  };
+}
+
 /** The window of the "numbers no app owns" panel: the last hour, whatever the period asked for. */
 export const UNOWNED_WINDOW_MS = 3600_000;
 
@@ -87,6 +106,8 @@ export function createDashboardService(deps: {
       const outcomes = await deps.repository.outcomes(window);
       const start = seriesStart(from, bucketSeconds);
       const series = await deps.repository.series(window, start, bucketSeconds);
+      const channels = await deps.repository.channels(window);
+      const deliveries = await deps.repository.deliveries(window);
       const dimensions = { apps: await deps.apps.listNames(), providers: await deps.apps.listProviders() };
       const now = deps.clock.now();
       const unowned = await deps.repository.unownedDeliveries(new Date(now.getTime() - UNOWNED_WINDOW_MS));
@@ -115,6 +136,14 @@ export function createDashboardService(deps: {
           ReturnType<typeof shape>[]
         >,
         series: { bucketSeconds, buckets: fillSeries(series, start, to, bucketSeconds) },
+        // The classic direction: challenges by channel, and the sent codes' delivery by provider.
+        channels: Object.fromEntries(
+          (["sms_mo", "sms", "email"] as const).map((c) => {
+            const row = channels.find((r) => r.channel === c);
+            return [c, { created: row?.created ?? 0, verified: row?.verified ?? 0 }];
+          }),
+        ) as Record<"sms_mo" | "sms" | "email", { created: number; verified: number }>,
+        delivery: deliverySummary(deliveries),
         dimensions,
         // Misconfiguration: codes sent to numbers no app owns (docs/providers/README.md). Not filtered.
         unowned: {

@@ -130,6 +130,7 @@ export function createDemoService(deps: DemoServiceDeps) {
       // The service accepted the phone, so it parses; the E.164 form is the sender of the SMS.
       const parsed = parsePhone(input.phone, input.country ? { country: input.country } : {});
       if (!parsed.ok) throw new AppError("INVALID_PHONE", parsed.detail);
+      if (!challenge.smsUri || !challenge.smsTo || !challenge.smsBody) throw new AppError("CHANNEL_NOT_ALLOWED", "The demo starts with a reverse challenge");
       // RFC 5724 `sms:NUMBER?body=…`: what QR readers on Android understand, and iOS's camera too.
       const qrCodeSvg = await QRCode.toString(challenge.smsUri.android, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
       const simulationTicket = tickets.seal({

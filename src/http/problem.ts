@@ -23,6 +23,11 @@ export const problemSchema = z.strictObject({
   code: errorCodeSchema,
   reason: z.string().optional().meta({ description: "Refines some codes (`INVALID_PHONE`, `PHONE_NOT_MOBILE`, `RATE_LIMITED`, `FORBIDDEN`)." }),
   errors: z.array(fieldErrorSchema).optional().meta({ description: "One entry per invalid field." }),
+  attemptsRemaining: z
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: "`WRONG_CODE` only: wrong codes this phone may still type or text before its pending challenges fail (0: they failed)." }),
   requestId: z.string().optional().meta({ description: "The `X-Request-Id` of this answer, also in the service's logs." }),
 });
 
@@ -72,6 +77,7 @@ export function sendProblem(res: Response, error: AppError, requestId: string | 
         code: error.code,
         ...(error.extra.reason ? { reason: error.extra.reason } : {}),
         ...(errors ? { errors } : {}),
+        ...(error.extra.attemptsRemaining !== undefined ? { attemptsRemaining: error.extra.attemptsRemaining } : {}),
         ...(requestId ? { requestId } : {}),
       } satisfies Problem),
     );

@@ -7,6 +7,9 @@ import type { RateLimits } from "./rate-limit-repository.js";
 
 export type LimitsService = ReturnType<typeof createLimitsService>;
 
+/** Typed codes per minute (POST /v1/challenges/:id/check). */
+export const CODE_CHECK_LIMITS = { perChallenge: 10, perPhone: 20, perClient: 60 } as const;
+
 export function createLimitsService(deps: {
   rateLimits: RateLimits;
   apps: Pick<AppDirectory, "findKeyLimits">;
@@ -45,5 +48,15 @@ export function createLimitsService(deps: {
       }
     },
 
+    /**
+     * One typed code (POST /v1/challenges/:id/check), counted per challenge, per phone (its keyed
+     * digest) and per client address, each in one-minute windows (CODE_CHECK_LIMITS). The phone's
+     * wrong-code count and lock-out stop guessing; these stop hammering.
+     */
+    async checkCodeAttempt(s: { challengeId: string; phoneHash: string; clientIp: string | undefined }): Promise<void> {
+      await rateLimits.consume("code_check_challenge", s.challengeId, CODE_CHECK_LIMITS.perChallenge);
+      await rateLimits.consume("code_check_phone", s.phoneHash, CODE_CHECK_LIMITS.perPhone);
+      await rateLimits.consume("code_check_client", clientKey(s.clientIp), CODE_CHECK_LIMITS.perClient);
+    },
   };
 }

@@ -22,14 +22,24 @@ import type { StatementRunner } from "../db/database.js";
 import type { Hasher } from "../shared/crypto.js";
 import { AppError } from "../shared/errors.js";
 
-export type LimitKind = "publishable_key" | "secret_key" | "admin_token";
+export type LimitKind = "publishable_key" | "secret_key" | "admin_token" | "code_check_challenge" | "code_check_phone" | "code_check_client";
 
-const DURATION_SECONDS: Record<LimitKind, number> = { publishable_key: 60, secret_key: 60, admin_token: 900 };
+const DURATION_SECONDS: Record<LimitKind, number> = {
+  publishable_key: 60,
+  secret_key: 60,
+  admin_token: 900,
+  code_check_challenge: 60,
+  code_check_phone: 60,
+  code_check_client: 60,
+};
 
 const TITLES: Record<LimitKind, string> = {
   publishable_key: "Too many challenges from this client; try again later",
   secret_key: "Too many requests with this secret key; slow down",
   admin_token: "Too many wrong admin tokens from this client; try again later",
+  code_check_challenge: "Too many codes typed for this challenge; try again later",
+  code_check_phone: "Too many codes typed for this phone number; try again later",
+  code_check_client: "Too many codes typed from this client; try again later",
 };
 
 /** Each instance may admit this fraction (1/64) of what is left of a window before it writes. */

@@ -12,7 +12,9 @@ import {
   challengeIdParam,
   challengeStatusSchema,
   challengeViewSchema,
+  checkBody,
   createChallengeBody,
+  fallbackBody,
   createdChallengeSchema,
   idempotencyKeyHeader,
   purposeSchema,
@@ -110,7 +112,8 @@ function componentSchemas(publicBaseUrl: string): Record<string, JsonObject> {
       createdChallengeSchema,
       {
         id: "CreatedChallenge",
-        description: "A new challenge: what the app shows the user (`code`, `smsTo`, `smsBody`, `smsUri`) and the `pollToken`. Shown once.",
+        description:
+          "A new challenge: for `sms_mo`, what the app shows the user (`code`, `smsTo`, `smsBody`, `smsUri`); for `sms` and `email`, no code (it was sent) but `delivery`; and the `pollToken`. Shown once.",
       },
     ],
     [
@@ -143,6 +146,8 @@ function componentSchemas(publicBaseUrl: string): Record<string, JsonObject> {
   const requests: (readonly [z.ZodType, Registered])[] = [
     [purposeSchema, { id: "Purpose" }],
     [createChallengeBody, { id: "CreateChallengeRequest", description: "Unknown fields are refused (400 `VALIDATION_FAILED`)." }],
+    [fallbackBody, { id: "FallbackRequest", description: "Unknown fields are refused (400 `VALIDATION_FAILED`)." }],
+    [checkBody, { id: "CheckRequest", description: "Unknown fields are refused (400 `VALIDATION_FAILED`)." }],
     [genericPayloadSchema, { id: "GenericInboundMessage", description: "One inbound SMS, signed per Standard Webhooks. Unknown fields are refused." }],
   ];
 
@@ -739,6 +744,20 @@ export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenAp
     },
   });
 
+  /** What fallback and check share: a JSON body on one challenge, read with the secret key or its poll token. */
+  const classicErrors: ErrorCode[] = [
+    ...keyErrors,
+    "FORBIDDEN",
+    "INVALID_REQUEST",
+    "INVALID_JSON",
+    "VALIDATION_FAILED",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "NOT_FOUND",
+    "CHALLENGE_NOT_PENDING",
+    "CHANNEL_NOT_ALLOWED",
+  ];
+
   const challengePaths: OpenApiDocument["paths"] = {
     "/v1/challenges": {
       post: {
@@ -779,6 +798,9 @@ export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenAp
             "COUNTRY_NOT_ALLOWED",
             "NO_VIRTUAL_NUMBER",
             "PHONE_LOCKED",
+            "CHANNEL_NOT_ALLOWED",
+            "OUTBOUND_CAP_REACHED",
+            "OUTBOUND_PAUSED",
             ...SERVICE_ERRORS,
           ],
         ),
@@ -835,6 +857,63 @@ export function buildOpenApiDocument(options: { publicBaseUrl: string }): OpenAp
         responses: problems(
           { "200": jsonResponse("The challenge, now `cancelled`.", "ChallengeView", noStore) },
           [...keyErrors, "INVALID_REQUEST", "NOT_FOUND", "CHALLENGE_NOT_PENDING", ...SERVICE_ERRORS],
+        ),
+      },
+    },
+    "/v1/challenges/{id}/fallback": {
+      post: {
+        tags: ["Challenges"],
+        operationId: "fallbackChallenge",
+        summary: "Switch a pending reverse challenge to a sent code (SMS or e-mail)",
+        description:
+          "For a user who cannot send an SMS: a pending `sms_mo` challenge switches to `sms` (to the challenge's phone, from the app's number) or `email` (with `email`). A new code is made and sent, with a new lifetime; the old code no longer verifies. The app must allow the channel (`apps set-policy --channels`); the sending caps apply (429).",
+        security: readAccess,
+        parameters: [ref("parameters", "ChallengeId")],
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: ref("schemas", "FallbackRequest"),
+              examples: {
+                sms: { summary: "Send the code by SMS", value: { channel: "sms" } },
+                email: { summary: "Send the code by e-mail", value: { channel: "email", email: "jane@example.com" } },
+              },
+            },
+          },
+        },
+        responses: problems(
+          { "200": jsonResponse("The challenge, now on the outbound channel, with its `delivery`.", "ChallengeView", noStore) },
+          [
+            ...classicErrors,
+            "PHONE_NOT_MOBILE",
+            "COUNTRY_NOT_ALLOWED",
+            "OUTBOUND_CAP_REACHED",
+            "OUTBOUND_PAUSED",
+            ...SERVICE_ERRORS,
+          ],
+        ),
+      },
+    },
+    "/v1/challenges/{id}/check": {
+      post: {
+        tags: ["Challenges"],
+        operationId: "checkChallengeCode",
+        summary: "Check a typed code (sms and email challenges)",
+        description:
+          "The code the user typed. Compared as a keyed HMAC in constant time. A wrong code counts against the phone like a wrong code texted in the reverse direction (one counter per phone): 422 `WRONG_CODE` with `attemptsRemaining`; at 0 the phone's pending challenges fail and it is locked out. Limited per challenge, phone and client (429).",
+        security: readAccess,
+        parameters: [ref("parameters", "ChallengeId")],
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: ref("schemas", "CheckRequest"), examples: { code: { summary: "The typed code", value: { code: "601836" } } } } },
+        },
+        responses: problems(
+          { "200": jsonResponse("The challenge, now `verified`.", "ChallengeView", noStore) },
+          [
+            ...classicErrors,
+            "WRONG_CODE",
+            ...SERVICE_ERRORS,
+          ],
         ),
       },
     },

@@ -8,6 +8,7 @@
 // still ours, so a dispatcher that outlived its lease cannot overwrite another one's result.
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { Prisma } from "../generated/prisma/client.js";
+import { sqlLiteral } from "../db/sql-literal.js";
 
 /** The transaction a caller enqueues in (a Prisma interactive transaction's client). */
 export type OutboxTransaction = Prisma.TransactionClient;
@@ -62,6 +63,36 @@ export type OutboxCounts = { phoneLastHour: number; prefixLastHour: number; coun
 const toDate = (value: unknown) => (value instanceof Date ? value : new Date(String(value)));
 
 const deliverySelect = { id: true, status: true, updatedAt: true, provider: true, country: true, createdAt: true, sentAt: true } as const;
+
+/**
+ * The same insert as SQL for a script of several statements (a challenge's creation, which commits
+ * in one round trip, src/challenges/challenge-sql.ts): `cte` inserts the row as a common table
+ * expression of the challenge's INSERT (the row's foreign key to the challenge is checked at the end
+ * of that statement, when the challenge exists), and `after` wakes the dispatchers at commit.
+ */
+export function enqueueScript(row: NewOutboundRow): { cte: string; after: string } {
+  const columns: [string, string][] = [
+    ["id", sqlLiteral(row.id)],
+    ["app_id", sqlLiteral(row.appId)],
+    ["challenge_id", sqlLiteral(row.challengeId)],
+    ["channel", `${sqlLiteral(row.channel)}::"OutboundChannel"`],
+    ["provider", sqlLiteral(row.provider)],
+    ["sender", sqlLiteral(row.sender)],
+    ["recipient_hash", sqlLiteral(row.recipientHash)],
+    ["recipient_masked", sqlLiteral(row.recipientMasked)],
+    ["country", sqlLiteral(row.country)],
+    ["prefix", sqlLiteral(row.prefix)],
+    ["sealed_payload", sqlLiteral(row.sealedPayload)],
+    ["next_attempt_at", sqlLiteral(row.createdAt)],
+    ["deadline_at", sqlLiteral(row.deadlineAt)],
+    ["created_at", sqlLiteral(row.createdAt)],
+    ["updated_at", sqlLiteral(row.createdAt)],
+  ];
+  return {
+    cte: `queued_message AS (INSERT INTO outbound_messages (${columns.map(([c]) => c).join(", ")}) VALUES (${columns.map(([, v]) => v).join(", ")}))`,
+    after: `NOTIFY ${OUTBOUND_CHANNEL_NAME}`,
+  };
+}
 
 export function createOutboxRepository(prisma: PrismaClient) {
   return {

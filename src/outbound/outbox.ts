@@ -16,7 +16,7 @@ import { maskPhone } from "../challenges/phone.js";
 import type { ProviderName } from "../providers/registry.js";
 import type { Clock } from "../shared/clock.js";
 import { hmacSha256Hex, randomId, type Hasher, type Sealer } from "../shared/crypto.js";
-import type { DeliveryStatus, NewOutboundRow, OutboxRepository, OutboxTransaction } from "./outbox-repository.js";
+import { enqueueScript, type DeliveryStatus, type NewOutboundRow, type OutboxRepository, type OutboxTransaction } from "./outbox-repository.js";
 
 export type OutboundSmsInput = {
   channel: "sms";
@@ -129,6 +129,14 @@ export function createOutbox(deps: OutboxDeps) {
       const row = prepare(input, deps.clock.now());
       await deps.repository.enqueueIn(tx, row);
       return answer(row);
+    },
+    /**
+     * The message as SQL that commits with a challenge's creation (its `cte` and `after`, see
+     * outbox-repository.ts enqueueScript), and the answer it will have once committed.
+     */
+    enqueueScript(input: OutboundInput): { script: { cte: string; after: string }; enqueued: EnqueuedMessage } {
+      const row = prepare(input, deps.clock.now());
+      return { script: enqueueScript(row), enqueued: answer(row) };
     },
     /** Enqueues in a transaction of its own. */
     async enqueue(input: OutboundInput): Promise<EnqueuedMessage> {

@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   // --- Outbound, the classic direction (src/outbound/) ---
   OUTBOUND_CAP_REACHED: { status: 429, title: "A sending cap is reached" },
   OUTBOUND_PAUSED: { status: 429, title: "Sending is paused for this app" },
+  CHANNEL_NOT_ALLOWED: { status: 409, title: "The app does not allow this channel for this challenge" },
+  WRONG_CODE: { status: 422, title: "The code is not the challenge's code" },
   SERVICE_UNAVAILABLE: { status: 503, title: "The service is temporarily unavailable" },
   INTERNAL: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
@@ -50,6 +52,8 @@ export class AppError extends Error {
       errors?: FieldError[];
       retryAfterSeconds?: number;
       reason?: string;
+      /** WRONG_CODE: wrong codes this phone may still type or text before its pending challenges fail. */
+      attemptsRemaining?: number;
       /** Not sent: the line type of a PHONE_NOT_MOBILE number, for the translated detail (src/http/problem-i18n.ts). */
       lineType?: string;
     } = {},

@@ -28,6 +28,7 @@ const event: CallbackEvent = {
   data: {
     id: "chl_4Zb1Qv6T0a7nCjXkq2Lw9e",
     status: "verified",
+    channel: "sms_mo",
     purpose: "login",
     phoneMasked: "+33•••••••78",
     createdAt: "2026-11-22T11:59:00.000Z",

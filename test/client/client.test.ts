@@ -17,7 +17,8 @@ import {
 } from "../../clients/typescript/src/index.js";
 import type { ChallengeView, CreatedChallenge as ServiceCreatedChallenge, createChallengeBody } from "../../src/challenges/challenge-schemas.js";
 import type { Problem as ServiceProblem } from "../../src/http/problem.js";
-import { PHONES, startHarness, type Harness } from "../support/harness.js";
+import { createSealer } from "../../src/shared/crypto.js";
+import { PHONES, startHarness, TEST_HASH_KEY, type Harness } from "../support/harness.js";
 import { until } from "../support/wait.js";
 
 let h: Harness;
@@ -86,17 +87,18 @@ describe("the whole flow", () => {
       phoneMasked: expect.stringMatching(/^\+33•+\d\d$/),
       code: expect.stringMatching(/^\d{6}$/),
       smsTo: app.number,
-      smsBody: expect.stringContaining(created.code),
+      smsBody: expect.stringContaining(created.code!),
       smsUri: { ios: expect.stringMatching(/^sms:/), android: expect.stringMatching(/^sms:/) },
       expiresAt: expect.any(String),
       pollToken: expect.stringMatching(/^pt_/),
       attemptsRemaining: 5,
+      channel: "sms_mo",
     });
 
     const waiting = mobile.waitForChallenge(created.id, { pollToken: created.pollToken, timeoutSeconds: 30 });
     // The SMS arrives while the long-poll is held open, so it is the notification that answers it.
     await until(() => h.runtime.bus.waiterCount() > 0, "the long-poll to be waiting");
-    const sms = await h.sendSms({ from: phone, to: created.smsTo, text: created.smsBody });
+    const sms = await h.sendSms({ from: phone, to: created.smsTo!, text: created.smsBody! });
     expect(sms.body).toEqual({ results: [expect.objectContaining({ outcome: "verified" })] });
 
     const verified = await waiting;
@@ -188,6 +190,7 @@ describe("waitForChallenge", () => {
     const view: Challenge = {
       id: "chl_x",
       status: "verified",
+      channel: "sms_mo",
       purpose: "login",
       phoneMasked: "+33•••••••78",
       createdAt: "2026-01-01T00:00:00.000Z",
@@ -303,5 +306,43 @@ describe("errors", () => {
     expect(() => client.getChallenge("chl_x", { waitSeconds: 31 })).toThrow(RangeError);
     expect(() => client.getChallenge("")).toThrow(TypeError);
     expect(() => new ReverseOtpClient({ baseUrl: "otp.example.com" })).toThrow(TypeError);
+  });
+});
+
+describe("the classic direction: fallback and check", () => {
+  /** The code of the challenge's latest outbound message, read from the outbox as the dispatcher would. */
+  async function sentCode(challengeId: string): Promise<string> {
+    const [row] = await h.db.query<{ sealed_payload: string }>(
+      `SELECT sealed_payload FROM outbound_messages WHERE challenge_id = $1 ORDER BY created_at DESC LIMIT 1`,
+      [challengeId],
+    );
+    const payload = JSON.parse(createSealer([TEST_HASH_KEY], "outbound-payload").open(row!.sealed_payload)) as { text: string };
+    return /^(\d+)/.exec(payload.text)![1]!;
+  }
+
+  test("fallback switches a reverse challenge to sms; a wrong code rejects with WRONG_CODE and attemptsRemaining; the right one verifies", async () => {
+    const app = await h.createApp({ channels: ["sms_mo", "sms"], outboundCountries: ["FR"] });
+    const mobile = new ReverseOtpClient({ baseUrl, apiKey: app.pk });
+    const created = await mobile.createChallenge({ phone: nextPhone(), purpose: "login" });
+    expect(created.channel).toBe("sms_mo");
+    const switched = await mobile.fallback(created.id, { channel: "sms" }, { pollToken: created.pollToken });
+    expect(switched).toMatchObject({ id: created.id, channel: "sms", status: "pending", delivery: { status: "queued" } });
+    const code = await sentCode(created.id);
+    const wrong = (await rejectionOf(mobile.check(created.id, code === "000000" ? "111111" : "000000", { pollToken: created.pollToken }))) as ReverseOtpError;
+    expect(wrong).toBeInstanceOf(ReverseOtpError);
+    expect([wrong.status, wrong.code, wrong.attemptsRemaining]).toEqual([422, "WRONG_CODE", 4]);
+    const verified = await mobile.check(created.id, code, { pollToken: created.pollToken });
+    expect(verified).toMatchObject({ status: "verified", channel: "sms" });
+  });
+
+  test("a sms challenge's creation answer holds no code, and a fallback the app does not allow rejects with CHANNEL_NOT_ALLOWED", async () => {
+    const app = await h.createApp({ channels: ["sms_mo", "sms"], outboundCountries: ["FR"] });
+    const backend = new ReverseOtpClient({ baseUrl, apiKey: app.sk });
+    const created = await backend.createChallenge({ phone: nextPhone(), purpose: "login", channel: "sms" });
+    expect(created.code).toBeUndefined();
+    expect(created.delivery?.status).toBe("queued");
+    const reverse = await backend.createChallenge({ phone: nextPhone(), purpose: "login" });
+    const refused = (await rejectionOf(backend.fallback(reverse.id, { channel: "email", email: "jane@example.com" }))) as ReverseOtpError;
+    expect([refused.status, refused.code]).toEqual([409, "CHANNEL_NOT_ALLOWED"]);
   });
 });

@@ -75,7 +75,7 @@ test(`PostgreSQL killed for ${DOWN_FOR_MS / 1000} s under ${RATE} webhooks/s fro
   for (let i = 0; i < MESSAGES; i++) {
     const phone = `+3361${String(2_000_000 + i).padStart(7, "0")}`;
     const { challenge } = await runtime.challenges.create(principal, { phone, purpose: "login" });
-    challenges.push({ id: challenge.id, code: challenge.code, phone });
+    challenges.push({ id: challenge.id, code: challenge.code!, phone });
   }
 
   const messages = challenges.map((c, i) => {

@@ -98,7 +98,7 @@ describe("the callback event the trigger writes equals the TypeScript view", () 
 
   test("every callback status is covered above, and no other status writes an event", () => {
     expect([...CALLBACK_STATUSES].sort()).toEqual(["cancelled", "expired", "failed", "verified"]);
-    const pending = { id: "chl_x", appId: "app_x", status: "pending" as const, purpose: "login", phoneMasked: "+33•", createdAt: new Date(0), expiresAt: new Date(1), verifiedAt: null, consumedAt: null, maxAttempts: 5, attempts: 0 };
+    const pending = { id: "chl_x", appId: "app_x", status: "pending" as const, purpose: "login", phoneMasked: "+33•", createdAt: new Date(0), expiresAt: new Date(1), verifiedAt: null, consumedAt: null, maxAttempts: 5, attempts: 0, channel: "sms_mo" as const };
     expect(() => callbackEventBody(pending)).toThrow(RangeError);
   });
 });

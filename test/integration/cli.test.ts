@@ -70,6 +70,8 @@ type PublicApp = {
   lockoutSeconds: number;
   allowedCountries: string[];
   defaultLocale: string;
+  channels: string[];
+  outboundCountries: string[];
   rateLimits: { phonePerHour: number | null; publishableKeyPerMinute: number | null; secretKeyPerMinute: number | null };
   callbackUrl: string | null;
 };
@@ -563,6 +565,35 @@ describe("migrate and simulate-sms", () => {
       await new Promise((resolve) => server.close(resolve));
     }
     expect(TEST_GENERIC_SECRET).toBe(h.config.genericWebhookSecrets![0]);
+  });
+
+  test("apps create --channels --outbound-countries, set-policy changes them; simulate-delivery-report moves a sent code's delivery", async () => {
+    const created = await createApp(["--channels", "sms_mo, SMS", "--outbound-countries", "fr"]);
+    expect(await show(created.id)).toMatchObject({ channels: ["sms_mo", "sms"], outboundCountries: ["FR"] });
+    const refused = await cli(["apps", "set-policy", created.id, "--channels", "fax"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('"fax" is not a channel');
+    expect(await json(["apps", "set-policy", created.id, "--outbound-countries", "default"])).toMatchObject({ app: { outboundCountries: [] } });
+    await json(["apps", "set-policy", created.id, "--outbound-countries", "FR,DE"]);
+
+    const challenge = await h.createChallenge(created.secretKey, { phone: PHONES.fr, purpose: "login", channel: "sms" });
+    expect(challenge.status).toBe(201);
+    const [message] = await h.db.query<{ id: string }>(`SELECT id FROM outbound_messages WHERE challenge_id = $1`, [challenge.body.id]);
+    const server = h.app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const ran = await cli(["simulate-delivery-report", "--message-id", message!.id, "--url", base]);
+      expect(ran).toMatchObject({ code: 0, stderr: "" });
+      expect(ran.stdout).toMatch(/^200 /);
+      const bad = await cli(["simulate-delivery-report", "--message-id", message!.id, "--status", "lost"]);
+      expect(bad.code).not.toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const view = await h.http().get(`/v1/challenges/${challenge.body.id}`).set("Authorization", `Bearer ${created.secretKey}`);
+    expect(view.body).toMatchObject({ channel: "sms", delivery: { status: "delivered" } });
   });
 
   test("simulate-sms of a message that verifies nothing prints the outcome, explains it and exits 1", async () => {

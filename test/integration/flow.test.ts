@@ -31,7 +31,7 @@ describe("the reverse-OTP flow", () => {
     expect(c.smsUri.ios).toBe(`sms:${app.number}&body=${encodeURIComponent(c.smsBody)}`);
     expect(c.smsUri.android).toBe(`sms:${app.number}?body=${encodeURIComponent(c.smsBody)}`);
     expect(Object.keys(c).sort()).toEqual(
-      ["id", "status", "purpose", "phoneMasked", "code", "smsTo", "smsBody", "smsUri", "expiresAt", "pollToken", "attemptsRemaining"].sort(),
+      ["id", "status", "purpose", "phoneMasked", "code", "smsTo", "smsBody", "smsUri", "expiresAt", "pollToken", "attemptsRemaining", "channel"].sort(),
     );
 
     const before = await h.http().get(`/v1/challenges/${c.id}`).set("X-Poll-Token", c.pollToken);
@@ -48,7 +48,7 @@ describe("the reverse-OTP flow", () => {
     expect(after.body).toMatchObject({ id: c.id, status: "verified", consumedAt: null });
     expect(typeof after.body.verifiedAt).toBe("string");
     expect(Object.keys(after.body).sort()).toEqual(
-      ["id", "status", "purpose", "phoneMasked", "createdAt", "expiresAt", "verifiedAt", "consumedAt", "attemptsRemaining"].sort(),
+      ["id", "status", "purpose", "phoneMasked", "createdAt", "expiresAt", "verifiedAt", "consumedAt", "attemptsRemaining", "channel"].sort(),
     );
 
     const consumed = await h.http().post(`/v1/challenges/${c.id}/consume`).set("Authorization", `Bearer ${app.sk}`);

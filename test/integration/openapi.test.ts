@@ -262,7 +262,7 @@ describe("the OpenAPI document", () => {
   test("the challenge request and answer schemas are the ones the routes use", () => {
     const schemas = served.components.schemas;
     expect(schemas.CreateChallengeRequest).toMatchObject({ additionalProperties: false, required: ["phone", "purpose"] });
-    expect(Object.keys(schemas.CreateChallengeRequest!.properties as JsonObject)).toEqual(["phone", "country", "purpose", "context", "locale"]);
+    expect(Object.keys(schemas.CreateChallengeRequest!.properties as JsonObject)).toEqual(["phone", "country", "purpose", "context", "locale", "channel", "email"]);
     expect(Object.keys(schemas.ChallengeView!.properties as JsonObject)).toEqual([
       "id",
       "status",
@@ -273,9 +273,11 @@ describe("the OpenAPI document", () => {
       "verifiedAt",
       "consumedAt",
       "attemptsRemaining",
+      "channel",
+      "delivery",
     ]);
     expect(Object.keys(schemas.CreatedChallenge!.properties as JsonObject).sort()).toEqual(
-      ["id", "status", "purpose", "phoneMasked", "code", "smsTo", "smsBody", "smsUri", "expiresAt", "pollToken", "attemptsRemaining"].sort(),
+      ["id", "status", "purpose", "phoneMasked", "code", "smsTo", "smsBody", "smsUri", "expiresAt", "pollToken", "attemptsRemaining", "channel", "delivery"].sort(),
     );
     const get = served.paths["/v1/challenges/{id}"]!.get!;
     expect(get.parameters).toEqual([{ $ref: "#/components/parameters/ChallengeId" }, { $ref: "#/components/parameters/WaitSeconds" }]);
@@ -363,8 +365,7 @@ describe("error codes", () => {
     // Codes no documented path can answer are explained where they arise (other paths, other
     // methods; WEBHOOK_NOT_CONFIGURED only in logs and metrics, and from the demo page's routes).
     const unused = codes.filter((c) => !used.has(c)).sort();
-    // OUTBOUND_*: answered by challenge creation and fallback once they send codes (issue 13, part B).
-    expect(unused).toEqual(["METHOD_NOT_ALLOWED", "OUTBOUND_CAP_REACHED", "OUTBOUND_PAUSED", "UNKNOWN_PROVIDER"]);
+    expect(unused).toEqual(["METHOD_NOT_ALLOWED", "UNKNOWN_PROVIDER"]);
   });
 });
 

@@ -49,7 +49,7 @@ if (!onPostgres) {
         const phone = mobileAt(4_000_000 + round);
         const { challenge } = await h.runtime.challenges.create(principal, { phone, purpose: "login" });
         secrets.phones.add(phone);
-        secrets.codes.add(challenge.code);
+        secrets.codes.add(challenge.code!);
         const messageId = randomId("sms");
         const payload = { messageId, from: phone, to: app.number, text: challenge.smsBody };
         const answers = await Promise.all(

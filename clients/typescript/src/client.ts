@@ -181,6 +181,36 @@ export class ReverseOtpClient {
   }
 
   /**
+   * `POST /v1/challenges/:id/fallback`: a pending reverse challenge switches to `sms` or `email`
+   * (with `email`); a new code is sent, the old one no longer verifies. 409 `CHALLENGE_NOT_PENDING`
+   * or `CHANNEL_NOT_ALLOWED`; 429 past the sending caps.
+   */
+  fallback(id: string, input: { channel: "sms" | "email"; email?: string }, options: PollTokenOptions = {}): Promise<Challenge> {
+    return this.#call<Challenge>({
+      method: "POST",
+      path: challengePath(id, "/fallback"),
+      body: input,
+      headers: { "x-poll-token": options.pollToken },
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * `POST /v1/challenges/:id/check`: the code the user typed, for an `sms`/`email` challenge.
+   * Resolves with the verified challenge; rejects with 422 `WRONG_CODE` (`error.attemptsRemaining`)
+   * or 409 `CHALLENGE_NOT_PENDING`.
+   */
+  check(id: string, code: string, options: PollTokenOptions = {}): Promise<Challenge> {
+    return this.#call<Challenge>({
+      method: "POST",
+      path: challengePath(id, "/check"),
+      body: { code },
+      headers: { "x-poll-token": options.pollToken },
+      signal: options.signal,
+    });
+  }
+
+  /**
    * `POST /v1/challenges/:id/consume` (secret key): succeeds once for a verified challenge, so one
    * verification authorises one action. Afterwards 409 `CHALLENGE_ALREADY_CONSUMED`; before the
    * verification 409 `CHALLENGE_NOT_VERIFIED`.

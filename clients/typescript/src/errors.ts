@@ -13,6 +13,7 @@ export type ReverseOtpErrorInit = {
   reason?: string;
   errors?: FieldError[];
   retryAfterSeconds?: number;
+  attemptsRemaining?: number;
   requestId?: string;
 };
 
@@ -35,6 +36,8 @@ export class ReverseOtpError extends Error {
   readonly retryAfterSeconds: number | undefined;
   /** The service's request id (`X-Request-Id`): quote it when asking the operator. */
   readonly requestId: string | undefined;
+  /** `WRONG_CODE`: wrong codes the phone may still send (0: its pending challenges failed). */
+  readonly attemptsRemaining: number | undefined;
 
   constructor(init: ReverseOtpErrorInit) {
     super(`${init.code}: ${init.detail}`);
@@ -47,6 +50,7 @@ export class ReverseOtpError extends Error {
     this.errors = init.errors ?? [];
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.requestId = init.requestId;
+    this.attemptsRemaining = init.attemptsRemaining;
   }
 }
 
@@ -115,6 +119,7 @@ export function errorFromResponse(response: Response, text: string, now: number)
       reason: body.reason,
       errors: Array.isArray(body.errors) ? body.errors : [],
       retryAfterSeconds,
+      ...(typeof body.attemptsRemaining === "number" ? { attemptsRemaining: body.attemptsRemaining } : {}),
       requestId: body.requestId ?? headerRequestId,
     });
   }

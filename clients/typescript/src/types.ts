@@ -25,6 +25,18 @@ export type TransactionContext = {
   description?: string;
 };
 
+/**
+ * How the code travels: `sms_mo` the user texts it to the app's number (reverse, the default);
+ * `sms` or `email` the service sends it and the user types it in (`check`). The app must allow it.
+ */
+export type Channel = "sms_mo" | "sms" | "email";
+
+/** The code's message of an `sms`/`email` challenge. */
+export type Delivery = {
+  status: "queued" | "sent" | "delivered" | "failed" | "undeliverable";
+  updatedAt: string;
+};
+
 type ChallengeInputBase = {
   /** International (`+33 6 12 34 56 78`, `0033…`) or national with `country`. */
   phone: string;
@@ -32,6 +44,10 @@ type ChallengeInputBase = {
   country?: string;
   /** A language tag (`en`, `de`, `fr`, `de-DE`…); defaults to the app's locale. */
   locale?: string;
+  /** `sms_mo` (default), `sms` or `email` (with `email`). */
+  channel?: Channel;
+  /** Where the code goes, for `channel: "email"`. */
+  email?: string;
 };
 
 /** Body of `POST /v1/challenges`. A `transaction` needs its context; other purposes take a description at most. */
@@ -39,25 +55,31 @@ export type CreateChallengeInput =
   | (ChallengeInputBase & { purpose: "transaction"; context: TransactionContext })
   | (ChallengeInputBase & { purpose: Exclude<Purpose, "transaction">; context?: { description?: string } });
 
-/** The answer of `POST /v1/challenges` (201): the only answer that carries the code and the poll token. */
+/**
+ * The answer of `POST /v1/challenges` (201): the only answer that carries the poll token, and for
+ * a reverse (`sms_mo`) challenge the code. An `sms`/`email` challenge's code went to the user: the
+ * answer holds `delivery` instead of `code`, `smsTo`, `smsBody` and `smsUri`.
+ */
 export type CreatedChallenge = {
   id: string;
   status: ChallengeStatus;
   purpose: Purpose;
   /** e.g. `+33•••••••78`. */
   phoneMasked: string;
-  /** The code the user sends; show it, never log it. */
-  code: string;
-  /** The virtual number the user texts (E.164). */
-  smsTo: string;
-  /** The ready-made SMS text (names the app and the purpose). */
-  smsBody: string;
-  /** `sms:` links that open the messaging app prefilled. */
-  smsUri: { ios: string; android: string };
+  /** Reverse only: the code the user sends; show it, never log it. */
+  code?: string | undefined;
+  /** Reverse only: the virtual number the user texts (E.164). */
+  smsTo?: string | undefined;
+  /** Reverse only: the ready-made SMS text (names the app and the purpose). */
+  smsBody?: string | undefined;
+  /** Reverse only: `sms:` links that open the messaging app prefilled. */
+  smsUri?: { ios: string; android: string } | undefined;
   expiresAt: string;
   /** Lets the holder (e.g. the mobile app) read and cancel this challenge without a secret key. */
   pollToken: string;
   attemptsRemaining: number;
+  channel: Channel;
+  delivery?: Delivery | undefined;
 };
 
 /** The answer of `GET /v1/challenges/:id` (and of cancel and consume), and the `data` of callbacks. */
@@ -71,6 +93,9 @@ export type Challenge = {
   verifiedAt: string | null;
   consumedAt: string | null;
   attemptsRemaining: number;
+  channel: Channel;
+  /** `sms`/`email` challenges only. */
+  delivery?: Delivery | undefined;
 };
 
 export type CallbackEventType = "challenge.verified" | "challenge.failed" | "challenge.expired" | "challenge.cancelled";
@@ -99,6 +124,10 @@ export type KnownErrorCode =
   | "PHONE_LOCKED"
   | "RATE_LIMITED"
   | "NO_VIRTUAL_NUMBER"
+  | "OUTBOUND_CAP_REACHED"
+  | "OUTBOUND_PAUSED"
+  | "CHANNEL_NOT_ALLOWED"
+  | "WRONG_CODE"
   | "SERVICE_UNAVAILABLE"
   | "INTERNAL";
 
@@ -120,5 +149,7 @@ export type Problem = {
   /** Finer reason of some codes: `not_mobile`, `too_short`… (422), `phone`, `secret_key`… (429). */
   reason?: string;
   errors?: FieldError[];
+  /** `WRONG_CODE`: wrong codes the phone may still send (0: its pending challenges failed). */
+  attemptsRemaining?: number;
   requestId?: string;
 };

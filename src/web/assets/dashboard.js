@@ -240,6 +240,7 @@ function render(stats) {
   $("period-label").textContent = `${when(stats.from)} to ${when(stats.to)} UTC, in buckets of ${bucketName(stats.series.bucketSeconds)}.`;
 
   renderUnowned(stats.unowned);
+  renderChannels(stats.channels, stats.delivery);
   $("breakdowns").replaceChildren(
     table("By app", stats.breakdown.app),
     table("By provider", stats.breakdown.provider),
@@ -250,6 +251,42 @@ function render(stats) {
   drawCharts(stats);
   fillSelect($("app"), stats.dimensions.apps.map((a) => ({ value: a.id, label: a.name })), "All apps");
   fillSelect($("provider"), stats.dimensions.providers.map((p) => ({ value: p, label: p })), "All providers");
+}
+
+/** Challenges per channel (created → verified) and the sent codes' delivery by provider. */
+function renderChannels(channels, delivery) {
+  for (const [channel, c] of Object.entries(channels)) {
+    const dd = $(`c-${channel}`);
+    if (dd) dd.textContent = `${integer.format(c.created)} → ${integer.format(c.verified)} verified`;
+  }
+  $("d-total").textContent = integer.format(delivery.total);
+  $("d-rate").textContent = delivery.deliveryRate === null ? "–" : `${Math.round(delivery.deliveryRate * 1000) / 10} %`;
+  const t = el("table");
+  const head = el("tr");
+  for (const name of ["Provider", "Sent", "Delivered", "Failed", "Undeliverable", "Waiting", "Delivery rate", "Delay p50", "Delay p90"]) {
+    head.append(el("th", { scope: "col", class: name === "Provider" ? "" : "num" }, name));
+  }
+  t.append(el("thead"));
+  t.tHead.append(head);
+  const body = el("tbody");
+  if (delivery.byProvider.length === 0) {
+    const tr = el("tr");
+    tr.append(el("td", { colspan: "9", class: "empty" }, "No codes sent in this period"));
+    body.append(tr);
+  }
+  for (const r of delivery.byProvider) {
+    const tr = el("tr");
+    tr.append(el("th", { scope: "row" }, r.provider));
+    const rate = r.deliveryRate === null ? "–" : `${Math.round(r.deliveryRate * 1000) / 10} %`;
+    for (const v of [integer.format(r.total), integer.format(r.delivered), integer.format(r.failed), integer.format(r.undeliverable), integer.format(r.queued + r.sent), rate, duration(r.delay.p50Ms), duration(r.delay.p90Ms)]) {
+      tr.append(el("td", { class: "num" }, v));
+    }
+    body.append(tr);
+  }
+  t.append(body);
+  const wrap = el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Delivery by provider" });
+  wrap.append(t);
+  $("deliveries").replaceChildren(wrap);
 }
 
 /** The misconfiguration panel: deliveries for numbers no app owns in the last hour. */

@@ -18,6 +18,7 @@ function row(status: ReadChallenge["status"]): ReadChallenge {
   return {
     id: ID,
     appId: "app_x",
+    channel: "sms_mo",
     status,
     purpose: "login",
     phoneMasked: "+33•••••••78",
