@@ -5,7 +5,6 @@
 //
 // Parameters are typed by casts in the SQL (timestamps as ISO strings), so node-postgres, Prisma's
 // PostgreSQL adapter and PGlite all pass them the same way.
-import pg from "pg";
 import type { InboundRow } from "../inbound/inbound-repository.js";
 
 // ---- Advisory locks (transaction-scoped: pg_advisory_xact_lock, released at COMMIT/ROLLBACK) ----
