@@ -23,10 +23,12 @@ import {
 import { statsQuery } from "../dashboard/dashboard-routes.js";
 import { errorCodeSchema, fieldErrorSchema, problemSchema, problemType, type Problem } from "../http/problem.js";
 import { genericAnswerSchema, genericPayloadSchema } from "../providers/generic/adapter.js";
-import { createProviderRegistry, type ProviderName } from "../providers/registry.js";
+import { PROVIDER_DESCRIPTORS } from "../providers/index.js";
+import { ref, type JsonObject, type ProviderOpenApi } from "../providers/openapi-doc.js";
+import { createProviderRegistry } from "../providers/registry.js";
 import { ERROR_CODES, type ErrorCode } from "../shared/errors.js";
 
-export type JsonObject = { [key: string]: unknown };
+export type { JsonObject };
 
 export type OpenApiOperation = JsonObject & {
   operationId: string;
@@ -54,8 +56,6 @@ const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL("../../package.js
 
 /** Codes whose answers carry `Retry-After` (whenever the service knows when to come back). */
 const RETRY_AFTER_CODES: ReadonlySet<ErrorCode> = new Set(["PHONE_LOCKED", "RATE_LIMITED", "SERVICE_UNAVAILABLE"]);
-
-const ref = (kind: "schemas" | "parameters" | "headers", name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
 // ---- Schemas, from zod ------------------------------------------------------------------------
 
@@ -240,32 +240,6 @@ const jsonResponse = (description: string, schemaName: string, headers: JsonObje
 
 // ---- Providers -------------------------------------------------------------------------------
 
-type ProviderDoc = {
-  title: string;
-  /** What proves the origin, for the operation's description. */
-  proof: string;
-  security: Record<string, string[]>[];
-  /** Signed timestamps that can be out of range (403 WEBHOOK_TIMESTAMP_OUT_OF_RANGE). */
-  hasTimestamp: boolean;
-  /** Headers that go with the signature, beside the security scheme's own. */
-  headers?: JsonObject[];
-  /** Query parameters of every request. */
-  query?: JsonObject[];
-  /** Bodies of POST requests, by content type. */
-  bodies?: Record<string, JsonObject>;
-  /** What GET requests carry in the query string. */
-  getQuery?: string;
-};
-
-const header = (name: string, description: string, required = true) => ({ name, in: "header", required, description, schema: { type: "string" } });
-// Each body has an example a reader can send (with a valid signature): one inbound SMS as the
-// provider documents it, which the adapter reads (test/integration/openapi.test.ts parses each one).
-const formBody = (description: string, example: Record<string, string>) => ({ schema: { type: "object", additionalProperties: { type: "string" }, description }, example });
-const jsonBody = (description: string, example: JsonObject) => ({ schema: { type: "object", description }, example });
-
-const EXAMPLE_TEXT = "601836 is my Acme code to log in.";
-const EXAMPLE_AT = "2026-11-22T04:00:00.000Z";
-
 /** Requests to POST /v1/challenges that succeed as they are. */
 export const CREATE_CHALLENGE_EXAMPLES = {
   login: { summary: "Log in, a national number with its country", value: { phone: "06 12 34 56 78", country: "FR", purpose: "login" } },
@@ -276,249 +250,16 @@ export const CREATE_CHALLENGE_EXAMPLES = {
   signup: { summary: "Sign up, with a description and the SMS in German", value: { phone: "+49 151 23456789", purpose: "signup", context: { description: "Acme account" }, locale: "de" } },
 } as const;
 
-const MESSAGEBIRD_EXAMPLE = {
-  id: "e8077d803532c0b5937c639b60216938",
-  recipient: "447400000100",
-  originator: "33612345678",
-  body: EXAMPLE_TEXT,
-  createdDatetime: "2026-11-22T04:00:00+00:00",
-};
-
 /** What each adapter expects, for people; the routes, methods and answers come from the adapters themselves. */
-const PROVIDER_DOCS: Record<ProviderName, ProviderDoc> = {
-  generic: {
-    title: "Generic (Standard Webhooks)",
-    proof: "HMAC-SHA256 over `webhook-id`, `webhook-timestamp` (±5 min) and the raw body (`GENERIC_WEBHOOK_SECRET`).",
-    security: [{ standardWebhooks: [] }],
-    hasTimestamp: true,
-    headers: [
-      header("webhook-id", "Id of this delivery (any new id for a retry: deduplication is on `messageId`)."),
-      header("webhook-timestamp", "Unix time of the signature, in seconds; at most 5 minutes away from our clock."),
-    ],
-    bodies: {
-      "application/json": {
-        schema: ref("schemas", "GenericInboundMessage"),
-        example: { messageId: "SM123", from: "+33612345678", to: "+447400000100", text: EXAMPLE_TEXT, receivedAt: EXAMPLE_AT },
-      },
-    },
-  },
-  twilio: {
-    title: "Twilio",
-    proof: "`X-Twilio-Signature`: HMAC-SHA1 over the URL (from `PUBLIC_BASE_URL`) and the sorted POST parameters (`TWILIO_AUTH_TOKEN`). No timestamp: replays are caught by `MessageSid` deduplication.",
-    security: [{ twilioSignature: [] }],
-    hasTimestamp: false,
-    bodies: {
-      "application/x-www-form-urlencoded": formBody("Twilio's message parameters: `MessageSid`, `From`, `To`, `Body`, `NumSegments`…", {
-        MessageSid: "SM0123456789abcdef0123456789abcdef",
-        SmsSid: "SM0123456789abcdef0123456789abcdef",
-        AccountSid: "AC0123456789abcdef0123456789abcdef",
-        From: "+33612345678",
-        To: "+447400000100",
-        Body: EXAMPLE_TEXT,
-        NumSegments: "1",
-        NumMedia: "0",
-        FromCountry: "FR",
-        ApiVersion: "2010-04-01",
-      }),
-    },
-    getQuery: "Twilio's message parameters (`MessageSid`, `From`, `To`, `Body`…), covered by the signature with the URL.",
-  },
-  vonage: {
-    title: "Vonage (SMS API and Messages API)",
-    proof:
-      "SMS API: the `sig` parameter, a signature of every other parameter (`VONAGE_SIGNATURE_SECRET`, `VONAGE_SIGNATURE_METHOD`), with `timestamp`. Messages API: `Authorization: Bearer` JWT (HS256) whose `payload_hash` is the SHA-256 of the body. Multi-part SMS are joined.",
-    security: [{ vonageSignedParameters: [] }, { vonageJwt: [] }],
-    hasTimestamp: true,
-    bodies: {
-      "application/json": jsonBody(
-        "SMS API parameters as JSON (`POST-JSON`, with `sig`), or a Messages API inbound message (`message_uuid`, `from`, `to`, `text`, `channel`).",
-        {
-          channel: "sms",
-          message_uuid: "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
-          to: "447400000100",
-          from: "33612345678",
-          timestamp: EXAMPLE_AT,
-          text: EXAMPLE_TEXT,
-          sms: { num_messages: "1" },
-          message_type: "text",
-        },
-      ),
-      "application/x-www-form-urlencoded": formBody("SMS API parameters: `msisdn`, `to`, `messageId`, `text`, `type`, `timestamp`, `sig`, `concat-*`…", {
-        msisdn: "33612345678",
-        to: "447400000100",
-        messageId: "0A0000000123ABCD1",
-        text: EXAMPLE_TEXT,
-        type: "text",
-        "api-key": "abcd1234",
-        "message-timestamp": "2026-11-22 04:00:00",
-        timestamp: "1795320000",
-        sig: "<signature of the other parameters>",
-      }),
-    },
-    getQuery: "SMS API parameters (`msisdn`, `to`, `messageId`, `text`, `timestamp`, `sig`…): Vonage's default method.",
-  },
-  plivo: {
-    title: "Plivo",
-    proof:
-      "`X-Plivo-Signature-V3` (or `X-Plivo-Signature-Ma-V3`) with `X-Plivo-Signature-V3-Nonce`: HMAC-SHA256 over the URL, the query and the POST parameters (`PLIVO_AUTH_TOKEN`). V2 signatures only with `PLIVO_ACCEPT_V2=true`.",
-    security: [{ plivoSignature: [] }],
-    hasTimestamp: false,
-    headers: [header("X-Plivo-Signature-V3-Nonce", "The nonce signed with the V3 signature.")],
-    bodies: {
-      "application/x-www-form-urlencoded": formBody("Plivo's message parameters: `MessageUUID`, `From`, `To`, `Text`, `Type`, `Units`…", {
-        From: "33612345678",
-        To: "447400000100",
-        Type: "sms",
-        Text: EXAMPLE_TEXT,
-        MessageUUID: "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
-        Units: "1",
-      }),
-    },
-    getQuery: "Plivo's message parameters (`MessageUUID`, `From`, `To`, `Text`…).",
-  },
-  telnyx: {
-    title: "Telnyx",
-    proof: "`telnyx-signature-ed25519`: Ed25519 over `telnyx-timestamp` (±5 min) and the raw body (`TELNYX_PUBLIC_KEY`). VoIP and wireline senders do not verify.",
-    security: [{ telnyxSignature: [] }],
-    hasTimestamp: true,
-    headers: [header("telnyx-timestamp", "Unix time of the signature, in seconds; at most 5 minutes away from our clock.")],
-    bodies: {
-      "application/json": jsonBody("A Messaging API v2 event; `message.received` carries the SMS in `data.payload`. Other events are acknowledged and ignored.", {
-        data: {
-          record_type: "event",
-          id: "b301ed3f-1490-491f-995f-6e64e69674d4",
-          event_type: "message.received",
-          occurred_at: EXAMPLE_AT,
-          payload: {
-            record_type: "message",
-            direction: "inbound",
-            id: "84cca175-9755-4859-b67f-4730d7f58aa3",
-            type: "SMS",
-            from: { phone_number: "+33612345678", carrier: "Orange", line_type: "Wireless" },
-            to: [{ phone_number: "+447400000100", status: "webhook_delivered" }],
-            text: EXAMPLE_TEXT,
-            parts: 1,
-            received_at: EXAMPLE_AT,
-          },
-        },
-        meta: { attempt: 1 },
-      }),
-    },
-  },
-  bird: {
-    title: "Bird (Channels API)",
-    proof:
-      "`messagebird-signature`: HMAC-SHA256 over `messagebird-request-timestamp`, the URL (with its `number` parameter) and the body's SHA-256 (`BIRD_SIGNING_KEY`). Bird retries with the original timestamp, so timestamps up to 25 hours old are accepted; deduplication carries replay safety.",
-    security: [{ birdSignature: [] }],
-    hasTimestamp: true,
-    headers: [header("messagebird-request-timestamp", "Unix time of the signature, in seconds.")],
-    query: [
-      {
-        name: "number",
-        in: "query",
-        required: false,
-        description:
-          "Your number (`+` written `%2B`), needed because Bird names the receiving channel only by ids, unless the number is registered with its channel id (`apps add-number … --channel`). Covered by the signature.",
-        schema: { type: "string", examples: ["+447400000123"] },
-      },
-    ],
-    bodies: {
-      "application/json": jsonBody("A webhook subscription event; `sms.inbound` carries the message in `payload`. Other events are acknowledged and ignored.", {
-        service: "channels",
-        event: "sms.inbound",
-        payload: {
-          id: "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
-          channelId: "614208aa-b153-4d5d-9989-2fddfc0ce4c3",
-          sender: { contact: { id: "32cf5eee-f940-422c-ab8c-5f753aad5efd", identifierKey: "phonenumber", identifierValue: "+33612345678" } },
-          receiver: { connector: { id: "86cc4dc0-3dc0-41b7-ac43-8ec829ead56f" } },
-          body: { type: "text", text: { text: EXAMPLE_TEXT } },
-          status: "delivered",
-          direction: "incoming",
-          createdAt: EXAMPLE_AT,
-        },
-      }),
-    },
-  },
-  messagebird: {
-    title: "MessageBird (legacy numbers)",
-    proof:
-      "`MessageBird-Signature-JWT` (HS256/384/512 over the URL and the body, 60 s validity), or `MessageBird-Signature` with `MessageBird-Request-Timestamp` (±5 min) over the query and the body (`MESSAGEBIRD_SIGNING_KEY`).",
-    security: [{ messageBirdJwt: [] }, { messageBirdSignature: [] }],
-    hasTimestamp: true,
-    headers: [header("MessageBird-Request-Timestamp", "Unix time of the `MessageBird-Signature`; not needed with the JWT.", false)],
-    bodies: {
-      "application/x-www-form-urlencoded": formBody("`id`, `originator`, `recipient`, `body`, `createdDatetime`.", MESSAGEBIRD_EXAMPLE),
-      "application/json": jsonBody("`id`, `originator`, `recipient`, `body`, `createdDatetime`.", MESSAGEBIRD_EXAMPLE),
-    },
-    getQuery: "`id`, `originator`, `recipient`, `body`, `createdDatetime` (Flow Builder's *Forward to URL* with GET).",
-  },
-  smsmode: {
-    title: "smsmode",
-    proof: "The secret path token (`SMSMODE_WEBHOOK_TOKEN`, at least 128 bits): smsmode signs nothing.",
-    security: [],
-    hasTimestamp: false,
-    bodies: {
-      "application/json": jsonBody("REST API webhook: `messageId`, `direction` (`MO`), `from`, `recipient.to`, `body.text`, `sentDate`; whichever of `from` and `recipient.to` is one of your numbers is taken as the recipient.", {
-        messageId: "6371b6f3b2d1a34f4c2c1a3e",
-        direction: "MO",
-        channel: { type: "SMS" },
-        from: "33612345678",
-        recipient: { to: "447400000100" },
-        body: { text: EXAMPLE_TEXT, encoding: "GSM7", messagePartCount: 1, length: EXAMPLE_TEXT.length },
-        sentDate: EXAMPLE_AT,
-      }),
-    },
-    getQuery:
-      "HTTP API reply callback: `numero` (your number or short code, e.g. `36034`), `emetteur` (the user), `message`, `date_reception`, `smsID`, `refClient`, `responseID` (absent in API 2.7).",
-  },
-  sinch: {
-    title: "Sinch (SMS REST API)",
-    proof:
-      "`x-sinch-webhook-signature`: HMAC-SHA256 over the raw body, `x-sinch-webhook-signature-nonce` and `x-sinch-webhook-signature-timestamp` (`SINCH_WEBHOOK_SECRET`; signing is enabled by Sinch's account managers), or, for accounts without signing, the secret path token (`SINCH_WEBHOOK_TOKEN`, at least 128 bits). A request with signature headers is judged by its signature alone; signed callbacks may also use `/v1/inbound/sinch`, without the token segment.",
-    security: [{ sinchSignature: [] }, {}],
-    hasTimestamp: true,
-    headers: [
-      header("x-sinch-webhook-signature-nonce", "The nonce signed with `x-sinch-webhook-signature` (signed callbacks only).", false),
-      header("x-sinch-webhook-signature-timestamp", "Unix time of the signature, in seconds; up to 24 hours old (Sinch retries for about 23 hours), at most 5 minutes ahead (signed callbacks only).", false),
-    ],
-    bodies: {
-      "application/json": jsonBody("An inbound of `type: \"mo_text\"` with `id`, `from`, `to`, `body`, `received_at`; other types are acknowledged and ignored.", {
-        type: "mo_text",
-        id: "01FC66621XXXXX119Z8PMV1QPQ",
-        from: "33612345678",
-        to: "447400000100",
-        body: EXAMPLE_TEXT,
-        received_at: EXAMPLE_AT,
-        operator_id: "20801",
-      }),
-    },
-  },
-  infobip: {
-    title: "Infobip",
-    proof: "The secret path token (`INFOBIP_WEBHOOK_TOKEN`, at least 128 bits): Infobip signs nothing.",
-    security: [],
-    hasTimestamp: false,
-    bodies: {
-      "application/json": jsonBody("`{ results: [ { messageId, from, to, text, cleanText, receivedAt, smsCount, … } ], messageCount, pendingMessageCount }`: several messages per request.", {
-        results: [
-          {
-            messageId: "817790313235066447",
-            from: "33612345678",
-            to: "447400000100",
-            text: EXAMPLE_TEXT,
-            cleanText: EXAMPLE_TEXT,
-            keyword: "",
-            receivedAt: "2026-11-22T04:00:00.000+0000",
-            smsCount: 1,
-            price: { pricePerMessage: 0, currency: "EUR" },
-          },
-        ],
-        messageCount: 1,
-        pendingMessageCount: 0,
-      }),
-    },
-  },
-};
+
+/** What each provider's folder says about its webhook and its delivery reports (src/providers/<name>/openapi.ts). */
+const PROVIDER_DOCS: ReadonlyMap<string, ProviderOpenApi> = new Map(PROVIDER_DESCRIPTORS.map((p) => [p.name, p.openapi]));
+
+function providerDoc(name: string): ProviderOpenApi {
+  const doc = PROVIDER_DOCS.get(name);
+  if (!doc) throw new Error(`No OpenAPI entry for provider ${name}`);
+  return doc;
+}
 
 /** The adapters as the service registers them; names, methods, path tokens and answers do not depend on secrets. */
 export function providerAdapters() {
@@ -556,8 +297,8 @@ function withUrlCheck(status: string, success: JsonObject): Record<string, JsonO
 function webhookPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
   const paths: OpenApiDocument["paths"] = {};
   for (const adapter of providerAdapters().values()) {
-    const name = adapter.name as ProviderName;
-    const doc = PROVIDER_DOCS[name];
+    const name = adapter.name;
+    const doc = providerDoc(name);
     const path = adapter.usesPathToken ? `/v1/inbound/${name}/{token}` : `/v1/inbound/${name}`;
     const answer = adapter.acknowledge([]);
     const success =
@@ -657,26 +398,23 @@ function webhookPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
  * (docs/sending.md); the generic provider's is `{ messageId, status: "delivered" | "failed" }`.
  */
 /**
- * One delivery report per provider as its documentation shows it (the sources are named beside the
- * parsers in src/outbound/delivery-reports.ts): the body Swagger's "Try it out" offers.
+ * One delivery report per provider as its documentation shows it, by content type, raw as the
+ * provider sends it (from its folder's openapi.ts): the bodies test/unit/outbound/delivery-reports.test.ts
+ * has each reader take as a delivered report.
  */
-export const DELIVERY_REPORT_EXAMPLES: Record<Exclude<ProviderName, "generic">, { contentType: string; example: string }> = {
-  twilio: { contentType: "application/x-www-form-urlencoded", example: "MessageSid=SM1f0e8ae6ade43cb3c0ce4525424e404f&MessageStatus=delivered&AccountSid=AC0123456789abcdef0123456789abcdef" },
-  vonage: { contentType: "application/x-www-form-urlencoded", example: "messageId=0A0000000123ABCD1&status=delivered&err-code=0&message-timestamp=2026-12-03+09%3A22%3A57&msisdn=33612345678&to=447400000100" },
-  plivo: { contentType: "application/x-www-form-urlencoded", example: "MessageUUID=db3ce55a-7f1d-11e1-8ea7-1231380bc196&Status=delivered" },
-  telnyx: { contentType: "application/json", example: JSON.stringify({ data: { event_type: "message.finalized", occurred_at: "2026-12-03T09:22:57.000+00:00", payload: { id: "40385f64-5717-4562-b3fc-2c963f66afa6", to: [{ phone_number: "+33612345678", status: "delivered" }] } } }) },
-  bird: { contentType: "application/json", example: JSON.stringify({ service: "channels", event: "sms.outbound", payload: { id: "2f4a8c1e-5b1d-4c6e-9a7f-3e2d1c0b9a8f", status: "delivered", reference: "out_3kT9wQpZ2nXc8vBm4LrY7s" } }) },
-  messagebird: { contentType: "application/x-www-form-urlencoded", example: "id=efa6405d518d4c0c88cce11f7db775fb&reference=out_3kT9wQpZ2nXc8vBm4LrY7s&recipient=33612345678&status=delivered&statusDatetime=2026-12-03T09%3A22%3A57%2B00%3A00" },
-  smsmode: { contentType: "application/x-www-form-urlencoded", example: "smsID=1a2b3c4d5e6f&statut=11&refClient=out_3kT9wQpZ2nXc8vBm4LrY7s&numero=33612345678" },
-  sinch: { contentType: "application/json", example: JSON.stringify({ type: "recipient_delivery_report_sms", batch_id: "01FC66621XXXXX119Z8PMV1QPQ", recipient: "33612345678", code: 0, status: "Delivered", at: "2026-12-03T09:22:57.000Z", client_reference: "out_3kT9wQpZ2nXc8vBm4LrY7s" }) },
-  infobip: { contentType: "application/json", example: JSON.stringify({ results: [{ messageId: "out_3kT9wQpZ2nXc8vBm4LrY7s", to: "33612345678", status: { groupName: "DELIVERED", name: "DELIVERED_TO_HANDSET" }, error: { id: 0, name: "NO_ERROR" }, doneAt: "2026-12-03T09:22:57.000+0000" }] }) },
-};
+export const DELIVERY_REPORT_EXAMPLES: readonly { provider: string; contentType: string; example: string }[] = PROVIDER_DESCRIPTORS.flatMap((p) =>
+  Object.entries(p.openapi.deliveryReport).map(([contentType, body]) => ({
+    provider: p.name,
+    contentType,
+    example: typeof body.example === "string" ? body.example : JSON.stringify(body.example),
+  })),
+);
 
 function deliveryReportPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
   const paths: OpenApiDocument["paths"] = {};
   for (const adapter of providerAdapters().values()) {
-    const name = adapter.name as ProviderName;
-    const doc = PROVIDER_DOCS[name];
+    const name = adapter.name;
+    const doc = providerDoc(name);
     const path = adapter.usesPathToken ? `/v1/delivery-reports/${name}/{token}` : `/v1/delivery-reports/${name}`;
     const errors: ErrorCode[] = [
       "WEBHOOK_PAYLOAD_INVALID",
@@ -710,7 +448,7 @@ function deliveryReportPaths(publicBaseUrl: string): OpenApiDocument["paths"] {
         security: doc.security,
         ...(parameters.length > 0 ? { parameters } : {}),
         ...(lower === "post"
-          ? { requestBody: { required: true, content: name === "generic" ? { "application/json": jsonBody("`{ messageId, status: \"delivered\" | \"failed\" }`, signed per Standard Webhooks.", { messageId: "out_3kT9wQpZ2nXc8vBm4LrY7s", status: "delivered" }) } : { [DELIVERY_REPORT_EXAMPLES[name].contentType]: { schema: { type: "string", description: "The provider's report, as it sends it (docs/sending.md)." }, example: DELIVERY_REPORT_EXAMPLES[name].example } } } }
+          ? { requestBody: { required: true, content: doc.deliveryReport } }
           : {}),
         responses: withProblems(publicBaseUrl, { "200": { description: "Read (applied, or nothing to apply).", headers: { "X-Request-Id": ref("headers", "XRequestId") } } }, errors),
       };

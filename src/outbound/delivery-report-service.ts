@@ -1,5 +1,5 @@
 // POST/GET /v1/delivery-reports/:provider[/:token]: verify as the inbound webhook of that provider
-// does, read the report (delivery-reports.ts), move the outbound message it names to `delivered`
+// does, read the report (its descriptor's `parseDeliveryReport`, src/providers/<name>/delivery-report.ts), move the outbound message it names to `delivered`
 // or `failed`. Touches only the outbox table; challenges learn of it in part B.
 //
 // Answers: refused signatures 401/403 and nothing written; an unreadable payload 400; a report for
@@ -8,9 +8,9 @@
 // (problem.ts), so the provider retries and no report is lost.
 import type { Logger } from "../http/logger.js";
 import type { InboundRequest, ProviderAdapter } from "../providers/provider.js";
-import { PROVIDER_NAMES, type ProviderName } from "../providers/registry.js";
+import { PROVIDER_DESCRIPTORS } from "../providers/index.js";
 import { AppError } from "../shared/errors.js";
-import { DELIVERY_REPORT_PARSERS, type DeliveryReport } from "./delivery-reports.js";
+import type { DeliveryReport } from "./delivery-reports.js";
 import type { OutboundMetrics } from "./outbound-metrics.js";
 import type { OutboxRepository } from "./outbox-repository.js";
 
@@ -23,13 +23,17 @@ export type DeliveryReportServiceDeps = {
   metrics?: OutboundMetrics;
 };
 
-const isProviderName = (name: string): name is ProviderName => (PROVIDER_NAMES as readonly string[]).includes(name);
+/** Each provider's delivery-report reader, by name, from the list (src/providers/index.ts). */
+export const DELIVERY_REPORT_PARSERS: ReadonlyMap<string, (request: InboundRequest) => DeliveryReport[]> = new Map(
+  PROVIDER_DESCRIPTORS.map((p) => [p.name, p.parseDeliveryReport]),
+);
 
 export function createDeliveryReportService(deps: DeliveryReportServiceDeps) {
   return {
     async handle(providerName: string, request: InboundRequest): Promise<{ status: number; results: DeliveryReportResult[] }> {
       const adapter = deps.providers.get(providerName);
-      if (!adapter || !isProviderName(providerName) || (request.pathToken !== undefined && !adapter.usesPathToken)) {
+      const parse = DELIVERY_REPORT_PARSERS.get(providerName);
+      if (!adapter || !parse || (request.pathToken !== undefined && !adapter.usesPathToken)) {
         throw new AppError("UNKNOWN_PROVIDER", "No delivery-report endpoint at this path");
       }
       if (!adapter.methods.includes(request.method)) throw new AppError("METHOD_NOT_ALLOWED", `${adapter.name} reports use ${adapter.methods.join(" or ")}`);
@@ -41,7 +45,7 @@ export function createDeliveryReportService(deps: DeliveryReportServiceDeps) {
       }
       let reports: DeliveryReport[];
       try {
-        reports = DELIVERY_REPORT_PARSERS[providerName](request);
+        reports = parse(request);
       } catch (error) {
         if (error instanceof AppError) deps.metrics?.report(adapter.name, "rejected");
         throw error;

@@ -1,13 +1,16 @@
 // What a provider's folder declares about it (src/providers/<name>/descriptor.ts), and what the
 // list of providers (src/providers/index.ts) is made of: its names, its environment variables
 // (each with its zod schema and the description that docs/configuration.md repeats), how it proves
-// a request's origin, its guide, and how to build its inbound adapter and its SMS sender from the
-// parsed configuration. src/config.ts composes the variables, providers/registry.ts the adapters,
-// outbound/sender-registry.ts the senders, providers/unconfigured.ts the start-up warnings, and
+// a request's origin, its guide, how to build its inbound adapter and its SMS sender from the
+// parsed configuration, how its delivery reports read, and what the OpenAPI document says of it. src/config.ts composes the variables, providers/registry.ts the adapters,
+// outbound/sender-registry.ts the senders, outbound/delivery-report-service.ts the delivery-report
+// readers, openapi/openapi.ts the webhook and delivery-report paths, providers/unconfigured.ts the start-up warnings, and
 // test/unit/providers/registry.test.ts checks the README, OpenAPI and configuration tables against it.
 import type { z } from "zod";
+import type { DeliveryReport } from "../outbound/delivery-reports.js";
 import type { HttpSenderOptions, SmsSender } from "../outbound/sms-sender.js";
-import type { ProviderAdapter } from "./provider.js";
+import type { ProviderOpenApi } from "./openapi-doc.js";
+import type { InboundRequest, ProviderAdapter } from "./provider.js";
 
 export type ConfigKeySpec = { readonly description: string; readonly schema: z.ZodType };
 export type ConfigKeySpecs = Readonly<Record<string, ConfigKeySpec>>;
@@ -65,6 +68,13 @@ export type ProviderDescriptor<N extends string, KI extends ConfigKeySpecs, KO e
   adapter(settings: I, context: AdapterContext): ProviderAdapter;
   /** Its SMS sender; without sending credentials it refuses every message (isConfigured false). */
   sender(settings: { inbound: I; outbound: O }, context: SenderContext): SmsSender;
+  /**
+   * Reads a delivery report (already verified by its adapter) into our shape; none for an
+   * intermediate status; throws WEBHOOK_PAYLOAD_INVALID when unreadable (its delivery-report.ts).
+   */
+  parseDeliveryReport(request: InboundRequest): DeliveryReport[];
+  /** Its webhook's and its delivery reports' proof, headers, bodies and examples (its openapi.ts). */
+  readonly openapi: ProviderOpenApi;
   /** What an operator must know at start-up about its configuration, if anything. */
   startupNotice?(settings: I): string | undefined;
 };

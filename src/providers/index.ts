@@ -1,6 +1,7 @@
-// The SMS providers: one folder each (src/providers/<name>/: adapter.ts, sender.ts, descriptor.ts),
-// registered by one line here. The order is the order of the README's Providers table, of the
-// OpenAPI webhooks and of the configuration variables. Adding a provider: docs/architecture.md.
+// The SMS providers: one folder each (src/providers/<name>/: adapter.ts, sender.ts,
+// delivery-report.ts, openapi.ts, descriptor.ts), registered by one line here. The order is the
+// order of the README's Providers table, of the OpenAPI webhooks and of the configuration
+// variables. Adding a provider: docs/architecture.md.
 import { bird } from "./bird/descriptor.js";
 import type { AnyProviderDescriptor } from "./descriptor.js";
 import { generic } from "./generic/descriptor.js";

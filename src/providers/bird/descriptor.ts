@@ -4,6 +4,8 @@ import { httpUrl, providerSecretList } from "../../shared/config-schemas.js";
 import { randomSecret } from "../../shared/crypto.js";
 import { defineProvider, orUnknown } from "../descriptor.js";
 import { createBirdAdapter } from "./adapter.js";
+import { parseBirdReport } from "./delivery-report.js";
+import { openapi } from "./openapi.js";
 import { birdProtocol } from "./sender.js";
 
 export const bird = defineProvider({
@@ -47,4 +49,6 @@ export const bird = defineProvider({
   adapter: (s) => createBirdAdapter({ signingKeys: orUnknown(s.birdSigningKeys, () => randomSecret()) }),
   // Bird sends status events through a webhook subscription (set up once, see docs/sending.md).
   sender: ({ outbound }, context) => createHttpSender(birdProtocol, outbound.bird, context.options),
+  parseDeliveryReport: parseBirdReport,
+  openapi,
 });

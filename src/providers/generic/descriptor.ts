@@ -6,6 +6,8 @@ import { randomBytesBase64 } from "../../shared/crypto.js";
 import { standardWebhooksSecretProblem } from "../../shared/secret-strength.js";
 import { defineProvider, orUnknown } from "../descriptor.js";
 import { createGenericAdapter } from "./adapter.js";
+import { parseGenericReport } from "./delivery-report.js";
+import { openapi } from "./openapi.js";
 import { genericProtocol } from "./sender.js";
 
 export const generic = defineProvider({
@@ -37,4 +39,6 @@ export const generic = defineProvider({
   adapter: (_s, context) => createGenericAdapter(orUnknown(context.genericWebhookSecrets, () => `whsec_${randomBytesBase64(32)}`)),
   sender: ({ outbound }, context) =>
     createHttpSender(genericProtocol, { url: outbound.genericUrl, secret: context.genericWebhookSecrets[0], now: context.now }, context.options),
+  parseDeliveryReport: parseGenericReport,
+  openapi,
 });

@@ -4,6 +4,8 @@ import { httpUrl, pathTokenList } from "../../shared/config-schemas.js";
 import { randomSecret } from "../../shared/crypto.js";
 import { defineProvider, orUnknown } from "../descriptor.js";
 import { createInfobipAdapter } from "./adapter.js";
+import { parseInfobipReport } from "./delivery-report.js";
+import { openapi } from "./openapi.js";
 import { infobipProtocol } from "./sender.js";
 
 export const infobip = defineProvider({
@@ -31,4 +33,6 @@ export const infobip = defineProvider({
   adapter: (s) => createInfobipAdapter({ tokens: orUnknown(s.infobipTokens, () => randomSecret()) }),
   sender: ({ inbound, outbound }, context) =>
     createHttpSender(infobipProtocol, { ...outbound.infobip, notifyUrl: context.deliveryReportUrl(inbound.infobipTokens) }, context.options),
+  parseDeliveryReport: parseInfobipReport,
+  openapi,
 });

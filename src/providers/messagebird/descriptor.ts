@@ -4,6 +4,8 @@ import { httpUrl, providerSecretList } from "../../shared/config-schemas.js";
 import { randomSecret } from "../../shared/crypto.js";
 import { defineProvider, orUnknown } from "../descriptor.js";
 import { createMessageBirdAdapter } from "./adapter.js";
+import { parseMessageBirdReport } from "./delivery-report.js";
+import { openapi } from "./openapi.js";
 import { messageBirdProtocol } from "./sender.js";
 
 export const messagebird = defineProvider({
@@ -30,4 +32,6 @@ export const messagebird = defineProvider({
   configured: (s) => s.messagebirdSigningKeys.length > 0,
   adapter: (s) => createMessageBirdAdapter({ signingKeys: orUnknown(s.messagebirdSigningKeys, () => randomSecret()) }),
   sender: ({ outbound }, context) => createHttpSender(messageBirdProtocol, { ...outbound.messagebird, reportUrl: context.deliveryReportUrl() }, context.options),
+  parseDeliveryReport: parseMessageBirdReport,
+  openapi,
 });

@@ -4,6 +4,8 @@ import { booleanString, httpUrl, providerSecretList } from "../../shared/config-
 import { randomSecret } from "../../shared/crypto.js";
 import { defineProvider, orUnknown } from "../descriptor.js";
 import { createPlivoAdapter } from "./adapter.js";
+import { parsePlivoReport } from "./delivery-report.js";
+import { openapi } from "./openapi.js";
 import { plivoProtocol } from "./sender.js";
 
 export const plivo = defineProvider({
@@ -39,4 +41,6 @@ export const plivo = defineProvider({
       { authId: outbound.plivo.authId, authToken: inbound.plivoAuthTokens[0], baseUrl: outbound.plivo.baseUrl, statusCallbackUrl: context.deliveryReportUrl() },
       context.options,
     ),
+  parseDeliveryReport: parsePlivoReport,
+  openapi,
 });

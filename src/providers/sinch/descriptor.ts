@@ -4,6 +4,8 @@ import { httpUrl, pathTokenList, providerSecretList } from "../../shared/config-
 import { randomSecret } from "../../shared/crypto.js";
 import { defineProvider, orUnknown } from "../descriptor.js";
 import { createSinchAdapter } from "./adapter.js";
+import { parseSinchReport } from "./delivery-report.js";
+import { openapi } from "./openapi.js";
 import { sinchProtocol } from "./sender.js";
 
 export const sinch = defineProvider({
@@ -44,4 +46,6 @@ export const sinch = defineProvider({
     s.sinchTokens.length > 0 && s.sinchSigningSecrets.length === 0
       ? "sinch: callbacks are checked by the secret path token only; ask your Sinch account manager to enable signed SMS callbacks and set SINCH_WEBHOOK_SECRET."
       : undefined,
+  parseDeliveryReport: parseSinchReport,
+  openapi,
 });

@@ -4,6 +4,8 @@ import { httpUrl, pathTokenList } from "../../shared/config-schemas.js";
 import { randomSecret } from "../../shared/crypto.js";
 import { defineProvider, orUnknown } from "../descriptor.js";
 import { createSmsmodeAdapter } from "./adapter.js";
+import { parseSmsmodeReport } from "./delivery-report.js";
+import { openapi } from "./openapi.js";
 import { smsmodeProtocol } from "./sender.js";
 
 export const smsmode = defineProvider({
@@ -31,4 +33,6 @@ export const smsmode = defineProvider({
   adapter: (s, context) => createSmsmodeAdapter({ tokens: orUnknown(s.smsmodeTokens, () => randomSecret()), messageIdKey: context.messageIdKey }),
   sender: ({ inbound, outbound }, context) =>
     createHttpSender(smsmodeProtocol, { ...outbound.smsmode, notificationUrl: context.deliveryReportUrl(inbound.smsmodeTokens) }, context.options),
+  parseDeliveryReport: parseSmsmodeReport,
+  openapi,
 });

@@ -4,6 +4,8 @@ import { httpUrl, splitList } from "../../shared/config-schemas.js";
 import { randomEd25519PublicKey } from "../../shared/crypto.js";
 import { defineProvider, orUnknown } from "../descriptor.js";
 import { createTelnyxAdapter } from "./adapter.js";
+import { parseTelnyxReport } from "./delivery-report.js";
+import { openapi } from "./openapi.js";
 import { telnyxProtocol } from "./sender.js";
 
 export const telnyx = defineProvider({
@@ -34,4 +36,6 @@ export const telnyx = defineProvider({
   configured: (s) => s.telnyxPublicKeys.length > 0,
   adapter: (s) => createTelnyxAdapter({ publicKeys: orUnknown(s.telnyxPublicKeys, randomEd25519PublicKey) }),
   sender: ({ outbound }, context) => createHttpSender(telnyxProtocol, { ...outbound.telnyx, webhookUrl: context.deliveryReportUrl() }, context.options),
+  parseDeliveryReport: parseTelnyxReport,
+  openapi,
 });

@@ -4,6 +4,8 @@ import { httpUrl, providerSecretList } from "../../shared/config-schemas.js";
 import { randomSecret } from "../../shared/crypto.js";
 import { defineProvider, orUnknown } from "../descriptor.js";
 import { createTwilioAdapter } from "./adapter.js";
+import { parseTwilioReport } from "./delivery-report.js";
+import { openapi } from "./openapi.js";
 import { twilioProtocol } from "./sender.js";
 
 export const twilio = defineProvider({
@@ -35,4 +37,6 @@ export const twilio = defineProvider({
       { accountSid: outbound.twilio.accountSid, authToken: inbound.twilioAuthTokens[0], baseUrl: outbound.twilio.baseUrl, statusCallbackUrl: context.deliveryReportUrl() },
       context.options,
     ),
+  parseDeliveryReport: parseTwilioReport,
+  openapi,
 });

@@ -4,6 +4,8 @@ import { httpUrl, providerSecretList } from "../../shared/config-schemas.js";
 import { randomSecret } from "../../shared/crypto.js";
 import { defineProvider, orUnknown } from "../descriptor.js";
 import { createVonageAdapter } from "./adapter.js";
+import { parseVonageReport } from "./delivery-report.js";
+import { openapi } from "./openapi.js";
 import { vonageProtocol } from "./sender.js";
 
 export const vonage = defineProvider({
@@ -42,4 +44,6 @@ export const vonage = defineProvider({
         "(https://developer.vonage.com/en/getting-started/concepts/signing-messages): until then every SMS API delivery is refused with 401. " +
         "Messages API webhooks are always signed (JWT)."
       : undefined,
+  parseDeliveryReport: parseVonageReport,
+  openapi,
 });

@@ -1,11 +1,19 @@
 // Known answers of each provider's delivery-report reader: the documented example (or the
 // documented fields, where the page shows none) in, our one shape out. Sources per provider are
-// named in src/outbound/delivery-reports.ts.
+// named beside each reader, in src/providers/<name>/delivery-report.ts.
 import { describe, expect, it } from "@jest/globals";
 import type { InboundRequest } from "../../../src/providers/provider.js";
-import { DELIVERY_REPORT_PARSERS, type DeliveryReport } from "../../../src/outbound/delivery-reports.js";
+import { DELIVERY_REPORT_PARSERS } from "../../../src/outbound/delivery-report-service.js";
+import type { DeliveryReport } from "../../../src/outbound/delivery-reports.js";
 import { AppError } from "../../../src/shared/errors.js";
 import { DELIVERY_REPORT_EXAMPLES } from "../../../src/openapi/openapi.js";
+import { PROVIDER_NAMES } from "../../../src/providers/index.js";
+
+const parse = (provider: string, request: InboundRequest): DeliveryReport[] => {
+  const parser = DELIVERY_REPORT_PARSERS.get(provider);
+  if (!parser) throw new Error(`no delivery-report reader for ${provider}`);
+  return parser(request);
+};
 
 const receivedAt = new Date("2026-12-03T10:00:30.000Z");
 const post = (body: string | object, type = "application/json"): InboundRequest => ({
@@ -72,7 +80,7 @@ describe.each<[string, InboundRequest, DeliveryReport[]]>([
   ["generic", post({ messageId: "msg_g", status: "delivered" }), [{ providerMessageId: "msg_g", reference: "msg_g", status: "delivered", at: receivedAt }]],
 ])("%s", (provider, request, expected) => {
   it("reads the documented report", () => {
-    expect(DELIVERY_REPORT_PARSERS[provider as keyof typeof DELIVERY_REPORT_PARSERS](request)).toEqual(expected);
+    expect(parse(provider, request)).toEqual(expected);
   });
 });
 
@@ -88,7 +96,7 @@ describe("intermediate statuses give no report", () => {
     ["bird", post({ event: "sms.outbound", payload: { id: "x", status: "sent" } })],
     ["messagebird", get({ id: "x", status: "buffered" })],
   ])("%s %#", (provider, request) => {
-    expect(DELIVERY_REPORT_PARSERS[provider as keyof typeof DELIVERY_REPORT_PARSERS](request)).toEqual([]);
+    expect(parse(provider, request)).toEqual([]);
   });
 });
 
@@ -101,13 +109,18 @@ describe("unreadable reports are WEBHOOK_PAYLOAD_INVALID (400), never a crash", 
     ["infobip", post({ results: "x" })],
     ["telnyx", post({ data: { event_type: "message.finalized", payload: { id: "a\u0000b" } } })],
   ])("%s %#", (provider, request) => {
-    expect(() => DELIVERY_REPORT_PARSERS[provider as keyof typeof DELIVERY_REPORT_PARSERS](request)).toThrow(AppError);
+    expect(() => parse(provider, request)).toThrow(AppError);
   });
 });
 
 describe("the OpenAPI document's example report of each provider", () => {
-  it.each(Object.entries(DELIVERY_REPORT_EXAMPLES))("%s: its reader takes it as a delivered report", (provider, { contentType, example }) => {
-    const reports = DELIVERY_REPORT_PARSERS[provider as keyof typeof DELIVERY_REPORT_EXAMPLES](post(example, contentType));
+  it("every provider has a reader and at least one example", () => {
+    expect([...DELIVERY_REPORT_PARSERS.keys()]).toEqual(PROVIDER_NAMES);
+    expect(new Set(DELIVERY_REPORT_EXAMPLES.map((e) => e.provider))).toEqual(new Set(PROVIDER_NAMES));
+  });
+
+  it.each(DELIVERY_REPORT_EXAMPLES.map((e) => [e.provider, e.contentType, e.example] as const))("%s (%s): its reader takes it as a delivered report", (provider, contentType, example) => {
+    const reports = parse(provider, post(example, contentType));
     expect(reports).toHaveLength(1);
     expect(reports[0]!.status).toBe("delivered");
   });
