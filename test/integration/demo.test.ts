@@ -109,6 +109,7 @@ describe("demo challenges", () => {
       challenges: h.runtime.challenges,
       inbound: h.runtime.inbound,
       limits: { checkKey: async () => undefined },
+      deliveries: h.runtime.outbound.repository,
       genericWebhookSecrets: h.runtime.genericWebhookSecrets,
       hashKey: TEST_HASH_KEY,
       publicBaseUrl: h.config.publicBaseUrl,
@@ -188,6 +189,62 @@ describe("Simulate the SMS", () => {
     const demo = (await createDemoChallenge({ phone: PHONES.de, purpose: "signup" })).body;
     expect((await simulate(foreign.id, demo.simulationTicket, foreign.pollToken)).status).toBe(404);
     expect((await h.http().get(`/v1/challenges/${foreign.id}`).set("X-Poll-Token", foreign.pollToken)).body.status).toBe("pending");
+  });
+});
+
+function demoPost(path: string, body: Record<string, unknown>, pollToken: string) {
+  return h.http().post(path).set("Content-Type", "application/json").set("X-Poll-Token", pollToken).send(body);
+}
+
+describe("Can't send an SMS? Get a code instead", () => {
+  test("falls back to sms; the demo outbox keeps the SMS for the page; wrong codes show attempts left; the right one verifies", async () => {
+    const created = await createDemoChallenge({ phone: "+33611223344", purpose: "login", locale: "en" });
+    expect(created.status).toBe(201);
+    const c = created.body;
+    const asked = { id: c.id, ticket: c.simulationTicket };
+    const switched = await demoPost("/demo/fallback", asked, c.pollToken);
+    expect(switched.status).toBe(200);
+    expect(switched.body).toMatchObject({ id: c.id, status: "pending", channel: "sms", delivery: { status: "queued" } });
+    // Not sent yet: nothing to show.
+    expect((await demoPost("/demo/message", asked, c.pollToken)).body).toEqual({ deliveryStatus: "queued", message: null });
+
+    expect(await h.runtime.outbound.dispatcher.runOnce()).toMatchObject({ sent: 1 });
+    const shown = await demoPost("/demo/message", asked, c.pollToken);
+    expect(shown.status).toBe(200);
+    expect(shown.body.deliveryStatus).toBe("sent");
+    expect(shown.body.message.to).toBe("+33611223344");
+    const text: string = shown.body.message.text;
+    expect(text).toMatch(/^\d{6} is your Demo code to log in\./);
+    const code = text.slice(0, 6);
+    expect(code).not.toBe(c.code);
+
+    // The reverse code is dead: typed, it is a wrong code.
+    const wrong = await demoPost("/demo/check", { ...asked, code: c.code }, c.pollToken);
+    expect(wrong.status).toBe(422);
+    expect(wrong.body).toMatchObject({ code: "WRONG_CODE", attemptsRemaining: expect.any(Number) });
+    const right = await demoPost("/demo/check", { ...asked, code }, c.pollToken);
+    expect(right.status).toBe(200);
+    expect(right.body).toMatchObject({ id: c.id, status: "verified", channel: "sms" });
+    expect((await h.http().get(`/v1/challenges/${c.id}`).set("X-Poll-Token", c.pollToken)).body.status).toBe("verified");
+    expect(h.logs()).not.toContain(text);
+  });
+
+  test("acts only on demo challenges with their poll token and ticket; refuses a second fallback", async () => {
+    const c = (await createDemoChallenge({ phone: PHONES.de, purpose: "signup" })).body;
+    const other = (await createDemoChallenge({ phone: PHONES.gb, purpose: "signup" })).body;
+    const before = await h.countRows();
+    expect((await demoPost("/demo/fallback", { id: c.id, ticket: c.simulationTicket }, other.pollToken)).status).toBe(404);
+    expect((await demoPost("/demo/fallback", { id: c.id, ticket: other.simulationTicket }, c.pollToken)).status).toBe(404);
+    expect((await demoPost("/demo/message", { id: c.id, ticket: other.simulationTicket }, c.pollToken)).status).toBe(404);
+    expect((await demoPost("/demo/check", { id: c.id, ticket: other.simulationTicket, code: "123456" }, c.pollToken)).status).toBe(404);
+    expect(await h.countRows()).toEqual(before);
+    const app = await h.createApp({ name: "Not the demo", channels: ["sms_mo", "sms"] });
+    const foreign = (await h.createChallenge(app.pk, { phone: PHONES.de, purpose: "login" })).body;
+    expect((await demoPost("/demo/fallback", { id: foreign.id, ticket: c.simulationTicket }, foreign.pollToken)).status).toBe(404);
+    expect((await demoPost("/demo/fallback", { id: c.id, ticket: c.simulationTicket }, c.pollToken)).status).toBe(200);
+    const again = await demoPost("/demo/fallback", { id: c.id, ticket: c.simulationTicket }, c.pollToken);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe("CHANNEL_NOT_ALLOWED");
   });
 });
 
