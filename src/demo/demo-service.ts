@@ -105,10 +105,17 @@ export function createDemoService(deps: DemoServiceDeps) {
           "set DEMO_ENABLED=false, or give that app another number",
       );
     }
-    // A Demo app made before the classic direction (or while a gateway sent its SMS) learns it once.
-    if (classic && !publishableKey && !(await deps.apps.get(app.id)).channels.includes("sms")) {
-      await deps.apps.updatePolicy(app.id, CLASSIC_POLICY);
-      deps.logger.info({ appId: app.id }, "demo app: sms allowed, its SMS kept for the demo page");
+    // A Demo app made before the classic direction learns it; with a gateway that would really send
+    // (and charge for) its SMS, it goes back to reverse only, so no poll token can make it send.
+    if (!publishableKey) {
+      const allowsSms = (await deps.apps.get(app.id)).channels.includes("sms");
+      if (classic && !allowsSms) {
+        await deps.apps.updatePolicy(app.id, CLASSIC_POLICY);
+        deps.logger.info({ appId: app.id }, "demo app: sms allowed, its SMS kept for the demo page");
+      } else if (!classic && allowsSms) {
+        await deps.apps.updatePolicy(app.id, { channels: ["sms_mo"], outboundCountries: [] });
+        deps.logger.info({ appId: app.id }, "demo app: back to sms_mo only, a gateway would send its SMS");
+      }
     }
     publishableKey ??= await deps.apps.rotateKey(app.id, "publishable", false);
     const principal = await deps.apps.authenticate(publishableKey);

@@ -110,6 +110,8 @@ describe("demo challenges", () => {
       inbound: h.runtime.inbound,
       limits: { checkKey: async () => undefined },
       deliveries: h.runtime.outbound.repository,
+      // Like this process, the other one keeps the demo number's SMS (no gateway).
+      outbox: { capturing: true, find: () => undefined },
       genericWebhookSecrets: h.runtime.genericWebhookSecrets,
       hashKey: TEST_HASH_KEY,
       publicBaseUrl: h.config.publicBaseUrl,
@@ -245,6 +247,39 @@ describe("Can't send an SMS? Get a code instead", () => {
     const again = await demoPost("/demo/fallback", { id: c.id, ticket: c.simulationTicket }, c.pollToken);
     expect(again.status).toBe(409);
     expect(again.body.code).toBe("CHANNEL_NOT_ALLOWED");
+  });
+});
+
+describe("with a gateway for the generic provider (GENERIC_OUTBOUND_URL)", () => {
+  test("the demo captures nothing: no fallback offered or done, and a Demo app that allowed sms goes back to sms_mo only", async () => {
+    const gateway = await startHarness({ env: { DEMO_ENABLED: "true", GENERIC_OUTBOUND_URL: "https://gateway.invalid/send" } });
+    try {
+      const appId = await gateway.runtime.demo!.ensure();
+      await gateway.runtime.apps.updatePolicy(appId, { channels: ["sms_mo", "sms"] });
+      const restarted = createDemoService({
+        apps: gateway.runtime.apps,
+        numbers: gateway.runtime.appDirectory,
+        challenges: gateway.runtime.challenges,
+        inbound: gateway.runtime.inbound,
+        limits: { checkKey: async () => undefined },
+        deliveries: gateway.runtime.outbound.repository,
+        genericWebhookSecrets: gateway.runtime.genericWebhookSecrets,
+        hashKey: TEST_HASH_KEY,
+        publicBaseUrl: gateway.config.publicBaseUrl,
+        clock: gateway.clock,
+        logger: gateway.runtime.logger,
+      });
+      await restarted.ensure();
+      expect((await gateway.runtime.apps.get(appId)).channels).toEqual(["sms_mo"]);
+      const page = await gateway.http().get("/?lang=en");
+      expect(page.text).toMatch(/<div class="fallback" id="fallback-step" hidden>/);
+      const c = (await gateway.http().post("/demo/challenges").set("Content-Type", "application/json").send({ phone: PHONES.gb, purpose: "login" })).body;
+      const res = await gateway.http().post("/demo/fallback").set("Content-Type", "application/json").set("X-Poll-Token", c.pollToken).send({ id: c.id, ticket: c.simulationTicket });
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe("CHANNEL_NOT_ALLOWED");
+    } finally {
+      await gateway.close();
+    }
   });
 });
 
