@@ -17,6 +17,24 @@ async function createDemoChallenge(body: Record<string, unknown>) {
   return h.http().post("/demo/challenges").set("Content-Type", "application/json").send(body);
 }
 
+/** The demo service of another process (instance, restart) on the same database; `capturing`: it keeps the demo number's SMS. */
+function anotherDemoProcess(of: Harness, capturing: boolean) {
+  return createDemoService({
+    apps: of.runtime.apps,
+    numbers: of.runtime.appDirectory,
+    challenges: of.runtime.challenges,
+    inbound: of.runtime.inbound,
+    limits: { checkKey: async () => undefined },
+    deliveries: of.runtime.outbound.repository,
+    ...(capturing ? { outbox: { capturing: true, find: () => undefined } } : {}),
+    genericWebhookSecrets: of.runtime.genericWebhookSecrets,
+    hashKey: TEST_HASH_KEY,
+    publicBaseUrl: of.config.publicBaseUrl,
+    clock: of.clock,
+    logger: of.runtime.logger,
+  });
+}
+
 function simulate(id: string, ticket: string, pollToken?: string) {
   const req = h.http().post("/demo/simulate-sms").set("Content-Type", "application/json");
   if (pollToken !== undefined) req.set("X-Poll-Token", pollToken);
@@ -103,21 +121,8 @@ describe("demo challenges", () => {
     const publishableKeys = async () =>
       (await h.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_keys WHERE app_id = $1 AND kind = 'publishable' AND revoked_at IS NULL`, [appId]))[0]!.n;
     const keysBefore = await publishableKeys();
-    const restarted = createDemoService({
-      apps: h.runtime.apps,
-      numbers: h.runtime.appDirectory,
-      challenges: h.runtime.challenges,
-      inbound: h.runtime.inbound,
-      limits: { checkKey: async () => undefined },
-      deliveries: h.runtime.outbound.repository,
-      // Like this process, the other one keeps the demo number's SMS (no gateway).
-      outbox: { capturing: true, find: () => undefined },
-      genericWebhookSecrets: h.runtime.genericWebhookSecrets,
-      hashKey: TEST_HASH_KEY,
-      publicBaseUrl: h.config.publicBaseUrl,
-      clock: h.clock,
-      logger: h.runtime.logger,
-    });
+    // Like this process, the other one keeps the demo number's SMS (no gateway).
+    const restarted = anotherDemoProcess(h, true);
     expect(await restarted.ensure()).toBe(appId);
     expect(await publishableKeys()).toBe(keysBefore + 1);
     expect((await h.db.query(`SELECT id FROM apps WHERE name = 'Demo'`)).length).toBe(1);
@@ -256,19 +261,7 @@ describe("with a gateway for the generic provider (GENERIC_OUTBOUND_URL)", () =>
     try {
       const appId = await gateway.runtime.demo!.ensure();
       await gateway.runtime.apps.updatePolicy(appId, { channels: ["sms_mo", "sms"] });
-      const restarted = createDemoService({
-        apps: gateway.runtime.apps,
-        numbers: gateway.runtime.appDirectory,
-        challenges: gateway.runtime.challenges,
-        inbound: gateway.runtime.inbound,
-        limits: { checkKey: async () => undefined },
-        deliveries: gateway.runtime.outbound.repository,
-        genericWebhookSecrets: gateway.runtime.genericWebhookSecrets,
-        hashKey: TEST_HASH_KEY,
-        publicBaseUrl: gateway.config.publicBaseUrl,
-        clock: gateway.clock,
-        logger: gateway.runtime.logger,
-      });
+      const restarted = anotherDemoProcess(gateway, false);
       await restarted.ensure();
       expect((await gateway.runtime.apps.get(appId)).channels).toEqual(["sms_mo"]);
       const page = await gateway.http().get("/?lang=en");
