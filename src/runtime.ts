@@ -20,7 +20,8 @@ import { openPglite, openPostgres, type Database } from "./db/database.js";
 import { loadOrCreateSecrets, lockDataDir } from "./db/embedded.js";
 import { pendingMigrations, readMigrations } from "./db/migrate.js";
 import type { Logger } from "./http/logger.js";
-import { createDemoService } from "./demo/demo-service.js";
+import { createDemoOutbox } from "./demo/demo-outbox.js";
+import { createDemoService, DEMO_NUMBER } from "./demo/demo-service.js";
 import { createInboundRepository } from "./inbound/inbound-repository.js";
 import { createInboundService } from "./inbound/inbound-service.js";
 import { createMisconfigurationReporter, misconfigurationOfRefusal } from "./inbound/misconfiguration.js";
@@ -34,6 +35,7 @@ import { createWaiterSlots } from "./realtime/waiter-slots.js";
 import { createProviderRegistry, PROVIDER_NAMES } from "./providers/registry.js";
 import { configuredProviders, unconfiguredProviders } from "./providers/unconfigured.js";
 import { createOutboundFeature } from "./outbound/outbound-feature.js";
+import type { SenderRegistry } from "./outbound/sender-registry.js";
 import { systemClock, type Clock } from "./shared/clock.js";
 import { createHasher, createSealer, hmacSha256Hex } from "./shared/crypto.js";
 
@@ -154,7 +156,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     adminTokenMaxFailures: config.adminTokenMaxFailures,
   });
   // Sending codes (the classic direction): the outbox, its dispatcher, senders, delivery reports.
+  // In demo mode the demo number's SMS are kept for the demo page while no gateway can send them.
+  const demoOutbox = config.demoEnabled ? createDemoOutbox(DEMO_NUMBER, () => clock.now()) : undefined;
   const outbound = createOutboundFeature({
+    ...(demoOutbox ? { wrapSenders: (senders: SenderRegistry) => demoOutbox.wrap(senders) } : {}),
     config,
     database,
     hashKeys: opened.hashKeys,
@@ -235,6 +240,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
         challenges,
         inbound,
         limits,
+        deliveries: outbound.repository,
+        ...(demoOutbox ? { outbox: demoOutbox } : {}),
         genericWebhookSecrets: opened.genericSecrets ?? [],
         hashKey: opened.hashKeys[0]!,
         publicBaseUrl: config.publicBaseUrl,

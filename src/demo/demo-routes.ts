@@ -6,6 +6,7 @@ import { getCountries, getCountryCallingCode, getExampleNumber } from "libphonen
 import mobileExamples from "libphonenumber-js/mobile/examples";
 import { z } from "zod";
 import { createChallengeBody } from "../challenges/challenge-routes.js";
+import { checkBody } from "../challenges/challenge-schemas.js";
 import type { CreateChallengeInput } from "../challenges/challenge-service.js";
 import { PURPOSES, SUPPORTED_LOCALES, type Locale } from "../challenges/sms-text.js";
 import { pollTokenOf } from "../http/auth.js";
@@ -18,6 +19,8 @@ const simulateBody = z.strictObject({
   id: z.string().max(64),
   ticket: z.string().min(1).max(4096),
 });
+
+const demoCheckBody = simulateBody.extend(checkBody.shape);
 
 /** `{ a: { b: "x" } }` → `{ "a.b": "x" }`, for the template's placeholders. */
 function flatten(value: object, prefix = ""): Record<string, string> {
@@ -68,7 +71,9 @@ const option = (value: string, label: string, selected: boolean, data: Record<st
 /** The strings demo.js reads (the rest of the wording is in the HTML already). */
 function scriptStrings(s: DemoStrings) {
   const { submit, creating, status, simulate, simulating, simulated, errorPrefix, networkError, phoneHint } = s;
-  return { submit, creating, status, simulate, simulating, simulated, errorPrefix, networkError, phoneHint };
+  const { resultHeading, classicHeading, fallback, fallingBack, waitingForSms, smsNotShown, check, checking, attemptsLeft, noAttemptsLeft, classicPending } = s;
+  const classic = { resultHeading, classicHeading, fallback, fallingBack, waitingForSms, smsNotShown, check, checking, attemptsLeft, noAttemptsLeft, classicPending };
+  return { submit, creating, status, simulate, simulating, simulated, errorPrefix, networkError, phoneHint, ...classic };
 }
 
 export function demoRoutes(deps: { demo: DemoService }): Router {
@@ -92,6 +97,8 @@ export function demoRoutes(deps: { demo: DemoService }): Router {
       purposeOptions: PURPOSES.map((p) => option(p, s.purposes[p], p === "login")).join(""),
       localeOptions: SUPPORTED_LOCALES.map((l) => option(l, LANGUAGE_NAMES[l], l === language)).join(""),
       stringsJson: jsonForHtml(scriptStrings(s)),
+      // The classic path is offered while the demo number's SMS are kept for the page (demo-outbox.ts).
+      fallbackHidden: deps.demo.classic ? "" : " hidden",
     });
     res.setHeader("Vary", "Accept-Language");
     sendPage(res, html);
@@ -111,6 +118,23 @@ export function demoRoutes(deps: { demo: DemoService }): Router {
   api.post("/simulate-sms", requireContentType("application/json"), json, async (req, res) => {
     const body = parseWith(simulateBody, req.body ?? {});
     res.json(await deps.demo.simulateSms(body.id, pollTokenOf(req), body.ticket));
+  });
+
+  // "Can't send an SMS? Get a code instead": fall back to sms, read the SMS the demo outbox kept,
+  // type the code. Each acts with the challenge's poll token and ticket, like "Simulate the SMS".
+  api.post("/fallback", requireContentType("application/json"), json, async (req, res) => {
+    const body = parseWith(simulateBody, req.body ?? {});
+    res.json(await deps.demo.fallback(body.id, pollTokenOf(req), body.ticket));
+  });
+
+  api.post("/message", requireContentType("application/json"), json, async (req, res) => {
+    const body = parseWith(simulateBody, req.body ?? {});
+    res.json(await deps.demo.message(body.id, pollTokenOf(req), body.ticket));
+  });
+
+  api.post("/check", requireContentType("application/json"), json, async (req, res) => {
+    const body = parseWith(demoCheckBody, req.body ?? {});
+    res.json(await deps.demo.check(body.id, pollTokenOf(req), body.ticket, body.code, req.ip));
   });
 
   router.use("/demo", api);

@@ -1,6 +1,7 @@
 // The demo: one "Demo" app (generic provider, a demo virtual number), challenges created for the
 // demo page with that app's publishable key, a QR code of the `sms:` link, and the "Simulate the
 // SMS" action, which delivers the challenge's own SMS through the real, signed webhook path.
+import { getCountries } from "libphonenumber-js/max";
 import QRCode from "qrcode";
 import type { AppDirectory } from "../apps/app-directory.js";
 import type { AppService, Principal } from "../apps/app-service.js";
@@ -10,10 +11,12 @@ import type { Logger } from "../http/logger.js";
 import type { InboundService } from "../inbound/inbound-service.js";
 import { clientKey } from "../limits/client-key.js";
 import type { LimitsService } from "../limits/limits-service.js";
+import type { OutboxRepository } from "../outbound/outbox-repository.js";
 import { signStandardWebhook } from "../providers/standard-webhooks.js";
 import type { Clock } from "../shared/clock.js";
 import { randomId } from "../shared/crypto.js";
 import { AppError } from "../shared/errors.js";
+import type { DemoOutbox } from "./demo-outbox.js";
 import { createTicketSealer } from "./demo-ticket.js";
 
 export const DEMO_APP_NAME = "Demo";
@@ -31,12 +34,16 @@ export type DemoChallenge = CreatedChallenge & {
 };
 
 export type DemoServiceDeps = {
-  apps: Pick<AppService, "create" | "rotateKey" | "authenticate">;
+  apps: Pick<AppService, "create" | "rotateKey" | "authenticate" | "get" | "updatePolicy">;
   /** Who owns the demo number. */
   numbers: Pick<AppDirectory, "findNumber">;
-  challenges: Pick<ChallengeService, "create" | "get">;
+  challenges: Pick<ChallengeService, "create" | "get" | "fallback" | "check">;
   inbound: Pick<InboundService, "handle">;
   limits: Pick<LimitsService, "checkKey">;
+  /** The latest outbound message of a challenge (its outbox id and delivery status). */
+  deliveries: Pick<OutboxRepository, "findLatestForChallenge">;
+  /** Where the demo number's SMS are kept while no gateway sends them (demo-outbox.ts). */
+  outbox?: Pick<DemoOutbox, "capturing" | "find">;
   /** The generic provider's secrets; the first one signs simulated SMS. */
   genericWebhookSecrets: readonly string[];
   /** The primary HASH_KEY, from which the ticket key is derived. */
@@ -47,6 +54,12 @@ export type DemoServiceDeps = {
 };
 
 type DemoApp = { appId: string; principal: Principal };
+
+/** What the demo page's "Get a code instead" path shows: the code's SMS once the demo outbox has it. */
+export type DemoMessage = { deliveryStatus: string | null; message: { to: string; text: string } | null };
+
+/** The classic direction in the demo: the SMS are captured, so every country may get one. */
+const CLASSIC_POLICY = { channels: ["sms_mo", "sms"], outboundCountries: getCountries() as string[] };
 
 export function createDemoService(deps: DemoServiceDeps) {
   const tickets = createTicketSealer(deps.hashKey);
@@ -70,9 +83,14 @@ export function createDemoService(deps: DemoServiceDeps) {
   async function setUp(): Promise<DemoApp> {
     let app = await findDemoApp();
     let publishableKey: string | undefined;
+    const classic = deps.outbox?.capturing === true;
     if (!app) {
       try {
-        const created = await deps.apps.create({ name: DEMO_APP_NAME, numbers: [{ number: DEMO_NUMBER, provider: "generic" }] });
+        const created = await deps.apps.create({
+          name: DEMO_APP_NAME,
+          numbers: [{ number: DEMO_NUMBER, provider: "generic" }],
+          ...(classic ? CLASSIC_POLICY : {}),
+        });
         app = created.app;
         publishableKey = created.publishableKey;
         deps.logger.info({ appId: app.id }, "demo app created");
@@ -87,6 +105,18 @@ export function createDemoService(deps: DemoServiceDeps) {
         `The demo number ${DEMO_NUMBER} belongs to the app ${app.id} ("${app.name}"), not to a "${DEMO_APP_NAME}" app: ` +
           "set DEMO_ENABLED=false, or give that app another number",
       );
+    }
+    // A Demo app made before the classic direction learns it; with a gateway that would really send
+    // (and charge for) its SMS, it goes back to reverse only, so no poll token can make it send.
+    if (!publishableKey) {
+      const allowsSms = (await deps.apps.get(app.id)).channels.includes("sms");
+      if (classic && !allowsSms) {
+        await deps.apps.updatePolicy(app.id, CLASSIC_POLICY);
+        deps.logger.info({ appId: app.id }, "demo app: sms allowed, its SMS kept for the demo page");
+      } else if (!classic && allowsSms) {
+        await deps.apps.updatePolicy(app.id, { channels: ["sms_mo"], outboundCountries: [] });
+        deps.logger.info({ appId: app.id }, "demo app: back to sms_mo only, a gateway would send its SMS");
+      }
     }
     publishableKey ??= await deps.apps.rotateKey(app.id, "publishable", false);
     const principal = await deps.apps.authenticate(publishableKey);
@@ -114,7 +144,28 @@ export function createDemoService(deps: DemoServiceDeps) {
     }
   }
 
+  /**
+   * The ticket of a challenge of the demo app, with its poll token: the demo routes act on nothing
+   * else (404 otherwise, as for a challenge that does not exist).
+   */
+  async function demoChallenge(challengeId: string, pollToken: string | undefined, sealedTicket: string) {
+    const demo = await demoAppForRequest();
+    const ticket = tickets.open(sealedTicket);
+    if (!ticket || ticket.challengeId !== challengeId || ticket.appId !== demo.appId) {
+      throw new AppError("NOT_FOUND", "No such demo challenge");
+    }
+    // The poll token proves the caller is the one the challenge was created for (404 otherwise).
+    await deps.challenges.get(challengeId, pollToken === undefined ? {} : { pollToken });
+    return ticket;
+  }
+  const byPollToken = (pollToken: string | undefined) => (pollToken === undefined ? {} : { pollToken });
+
   return {
+    /** Whether the page offers "Get a code instead": the demo number's SMS are kept for it (no gateway). */
+    get classic(): boolean {
+      return deps.outbox?.capturing === true;
+    },
+
     /** Sets the demo app up (the server calls this at start-up; the routes on first use). Returns its id. */
     async ensure(): Promise<string> {
       return (await demoApp()).appId;
@@ -151,13 +202,7 @@ export function createDemoService(deps: DemoServiceDeps) {
      * challenge, so a second simulation is a harmless duplicate.
      */
     async simulateSms(challengeId: string, pollToken: string | undefined, sealedTicket: string): Promise<{ outcome: string }> {
-      const demo = await demoAppForRequest();
-      const ticket = tickets.open(sealedTicket);
-      if (!ticket || ticket.challengeId !== challengeId || ticket.appId !== demo.appId) {
-        throw new AppError("NOT_FOUND", "No such demo challenge");
-      }
-      // The poll token proves the caller is the one the challenge was created for (404 otherwise).
-      await deps.challenges.get(challengeId, pollToken === undefined ? {} : { pollToken });
+      const ticket = await demoChallenge(challengeId, pollToken, sealedTicket);
       const secret = deps.genericWebhookSecrets[0];
       if (!secret) throw new AppError("WEBHOOK_NOT_CONFIGURED", "Set GENERIC_WEBHOOK_SECRET to simulate SMS");
 
@@ -178,6 +223,27 @@ export function createDemoService(deps: DemoServiceDeps) {
         receivedAt: now,
       });
       return { outcome: results[0]?.outcome ?? "duplicate" };
+    },
+
+    /** "Can't send an SMS? Get a code instead": the challenge's fallback to `sms`, with its poll token. */
+    async fallback(challengeId: string, pollToken: string | undefined, sealedTicket: string) {
+      await demoChallenge(challengeId, pollToken, sealedTicket);
+      if (!deps.outbox?.capturing) throw new AppError("CHANNEL_NOT_ALLOWED", "The demo sends no codes: a gateway is configured", { reason: "sms" });
+      return deps.challenges.fallback(challengeId, byPollToken(pollToken), { channel: "sms" });
+    },
+
+    /** The code's SMS as the demo outbox keeps it (null until the dispatcher has handed it over). */
+    async message(challengeId: string, pollToken: string | undefined, sealedTicket: string): Promise<DemoMessage> {
+      await demoChallenge(challengeId, pollToken, sealedTicket);
+      const delivery = await deps.deliveries.findLatestForChallenge(challengeId);
+      const captured = delivery && deps.outbox?.find(delivery.id);
+      return { deliveryStatus: delivery?.status ?? null, message: captured ? { to: captured.to, text: captured.text } : null };
+    },
+
+    /** The code typed on the page. */
+    async check(challengeId: string, pollToken: string | undefined, sealedTicket: string, code: string, clientIp: string | undefined) {
+      await demoChallenge(challengeId, pollToken, sealedTicket);
+      return deps.challenges.check(challengeId, byPollToken(pollToken), code, clientIp);
     },
   };
 }

@@ -47,6 +47,24 @@ export type DemoStrings = {
   simulating: string;
   simulated: string;
   startOver: string;
+  /** "Can't send an SMS? Get a code instead": the classic direction (demo-outbox.ts). */
+  fallback: string;
+  fallbackHint: string;
+  fallingBack: string;
+  classicHeading: string;
+  demoPhone: string;
+  waitingForSms: string;
+  /** `{status}`: the delivery status of an SMS the demo outbox did not get. */
+  smsNotShown: string;
+  typedCode: string;
+  typedCodeHint: string;
+  /** The status line while a sent code waits to be typed. */
+  classicPending: string;
+  check: string;
+  checking: string;
+  /** `{n}`: the attempts left before the phone is locked out. */
+  attemptsLeft: string;
+  noAttemptsLeft: string;
   errorPrefix: string;
   networkError: string;
   footer: string;
@@ -107,6 +125,20 @@ export const DEMO_STRINGS: Record<Locale, DemoStrings> = {
     simulating: "Sending the SMS…",
     simulated: "SMS delivered to the webhook; waiting for the verification.",
     startOver: "Start again",
+    fallback: "Can't send an SMS? Get a code instead",
+    fallbackHint: "We send a new code to your phone by SMS and you type it in. In this demo the SMS stays on this server and is shown here.",
+    fallingBack: "Sending the code…",
+    classicHeading: "2. Type the code we sent",
+    demoPhone: "Demo phone",
+    waitingForSms: "Waiting for the SMS…",
+    smsNotShown: "The SMS cannot be shown here (delivery: {status}).",
+    typedCode: "Code from the SMS",
+    typedCodeHint: "The code you received, e.g. 123456.",
+    classicPending: "Waiting for the code you type…",
+    check: "Verify",
+    checking: "Checking…",
+    attemptsLeft: "Wrong code: {n} attempts left.",
+    noAttemptsLeft: "Wrong code: no attempts left.",
     errorPrefix: "That did not work:",
     networkError: "The server could not be reached.",
     footer: "reverse-otp demo mode: the page, the service and its database all run on this server.",
@@ -162,6 +194,20 @@ export const DEMO_STRINGS: Record<Locale, DemoStrings> = {
     simulating: "SMS wird gesendet…",
     simulated: "SMS an den Webhook zugestellt; die Bestätigung folgt.",
     startOver: "Neu beginnen",
+    fallback: "Keine SMS möglich? Code zuschicken lassen",
+    fallbackHint: "Wir schicken einen neuen Code per SMS an dein Telefon, du gibst ihn ein. In dieser Demo bleibt die SMS auf diesem Server und wird hier angezeigt.",
+    fallingBack: "Der Code wird gesendet…",
+    classicHeading: "2. Gib den gesendeten Code ein",
+    demoPhone: "Demo-Telefon",
+    waitingForSms: "Warte auf die SMS…",
+    smsNotShown: "Die SMS kann hier nicht angezeigt werden (Zustellung: {status}).",
+    typedCode: "Code aus der SMS",
+    typedCodeHint: "Der Code, den du erhalten hast, z. B. 123456.",
+    classicPending: "Warte auf den eingegebenen Code…",
+    check: "Bestätigen",
+    checking: "Wird geprüft…",
+    attemptsLeft: "Falscher Code: noch {n} Versuche.",
+    noAttemptsLeft: "Falscher Code: keine Versuche mehr.",
     errorPrefix: "Das hat nicht geklappt:",
     networkError: "Der Server ist nicht erreichbar.",
     footer: "reverse-otp im Demo-Modus: Seite, Dienst und Datenbank laufen auf diesem Server.",
@@ -217,6 +263,20 @@ export const DEMO_STRINGS: Record<Locale, DemoStrings> = {
     simulating: "Envoi du SMS…",
     simulated: "SMS remis au webhook ; la vérification suit.",
     startOver: "Recommencer",
+    fallback: "Impossible d'envoyer un SMS ? Recevez un code",
+    fallbackHint: "Nous envoyons un nouveau code par SMS à votre téléphone et vous le saisissez. Dans cette démo, le SMS reste sur ce serveur et s'affiche ici.",
+    fallingBack: "Envoi du code…",
+    classicHeading: "2. Saisissez le code envoyé",
+    demoPhone: "Téléphone de démo",
+    waitingForSms: "En attente du SMS…",
+    smsNotShown: "Le SMS ne peut pas être affiché ici (remise : {status}).",
+    typedCode: "Code reçu par SMS",
+    typedCodeHint: "Le code reçu, par exemple 123456.",
+    classicPending: "En attente du code saisi…",
+    check: "Vérifier",
+    checking: "Vérification…",
+    attemptsLeft: "Code erroné : encore {n} essais.",
+    noAttemptsLeft: "Code erroné : plus aucun essai.",
     errorPrefix: "Cela n'a pas fonctionné :",
     networkError: "Le serveur est injoignable.",
     footer: "reverse-otp en mode démo : la page, le service et sa base de données tournent sur ce serveur.",

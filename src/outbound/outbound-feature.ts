@@ -14,7 +14,7 @@ import { createOutboundDispatcher, OUTBOUND_CHANNEL_NAME } from "./outbound-disp
 import { createOutboundMetrics } from "./outbound-metrics.js";
 import { createOutbox } from "./outbox.js";
 import { createOutboxRepository } from "./outbox-repository.js";
-import { createSenderRegistry } from "./sender-registry.js";
+import { createSenderRegistry, type SenderRegistry } from "./sender-registry.js";
 import type { FetchLike } from "./sms-sender.js";
 
 export type OutboundFeatureDeps = {
@@ -29,6 +29,8 @@ export type OutboundFeatureDeps = {
   logger: Logger;
   /** Tests: the fetch the senders use. */
   fetch?: FetchLike;
+  /** Wraps the senders (the demo's outbox captures the demo number's SMS: src/demo/demo-outbox.ts). */
+  wrapSenders?: (senders: SenderRegistry) => SenderRegistry;
 };
 
 export function createOutboundFeature(deps: OutboundFeatureDeps) {
@@ -37,7 +39,7 @@ export function createOutboundFeature(deps: OutboundFeatureDeps) {
   const repository = createOutboxRepository(deps.database.prisma);
   const sealer = createSealer(deps.hashKeys, "outbound-payload");
   const metrics = createOutboundMetrics(deps.registry, () => repository.countQueued());
-  const senders = createSenderRegistry({
+  const built = createSenderRegistry({
     outbound: o,
     providers: config.providers,
     genericWebhookSecrets: deps.genericWebhookSecrets,
@@ -45,6 +47,7 @@ export function createOutboundFeature(deps: OutboundFeatureDeps) {
     now: () => clock.now(),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
+  const senders = deps.wrapSenders ? deps.wrapSenders(built) : built;
   const email = createEmailSender({ smtpUrl: o.smtpUrl, from: o.emailFrom, timeoutMs: o.timeoutMs });
   const outbox = createOutbox({
     repository,

@@ -17,6 +17,24 @@ async function createDemoChallenge(body: Record<string, unknown>) {
   return h.http().post("/demo/challenges").set("Content-Type", "application/json").send(body);
 }
 
+/** The demo service of another process (instance, restart) on the same database; `capturing`: it keeps the demo number's SMS. */
+function anotherDemoProcess(of: Harness, capturing: boolean) {
+  return createDemoService({
+    apps: of.runtime.apps,
+    numbers: of.runtime.appDirectory,
+    challenges: of.runtime.challenges,
+    inbound: of.runtime.inbound,
+    limits: { checkKey: async () => undefined },
+    deliveries: of.runtime.outbound.repository,
+    ...(capturing ? { outbox: { capturing: true, find: () => undefined } } : {}),
+    genericWebhookSecrets: of.runtime.genericWebhookSecrets,
+    hashKey: TEST_HASH_KEY,
+    publicBaseUrl: of.config.publicBaseUrl,
+    clock: of.clock,
+    logger: of.runtime.logger,
+  });
+}
+
 function simulate(id: string, ticket: string, pollToken?: string) {
   const req = h.http().post("/demo/simulate-sms").set("Content-Type", "application/json");
   if (pollToken !== undefined) req.set("X-Poll-Token", pollToken);
@@ -103,18 +121,8 @@ describe("demo challenges", () => {
     const publishableKeys = async () =>
       (await h.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_keys WHERE app_id = $1 AND kind = 'publishable' AND revoked_at IS NULL`, [appId]))[0]!.n;
     const keysBefore = await publishableKeys();
-    const restarted = createDemoService({
-      apps: h.runtime.apps,
-      numbers: h.runtime.appDirectory,
-      challenges: h.runtime.challenges,
-      inbound: h.runtime.inbound,
-      limits: { checkKey: async () => undefined },
-      genericWebhookSecrets: h.runtime.genericWebhookSecrets,
-      hashKey: TEST_HASH_KEY,
-      publicBaseUrl: h.config.publicBaseUrl,
-      clock: h.clock,
-      logger: h.runtime.logger,
-    });
+    // Like this process, the other one keeps the demo number's SMS (no gateway).
+    const restarted = anotherDemoProcess(h, true);
     expect(await restarted.ensure()).toBe(appId);
     expect(await publishableKeys()).toBe(keysBefore + 1);
     expect((await h.db.query(`SELECT id FROM apps WHERE name = 'Demo'`)).length).toBe(1);
@@ -188,6 +196,83 @@ describe("Simulate the SMS", () => {
     const demo = (await createDemoChallenge({ phone: PHONES.de, purpose: "signup" })).body;
     expect((await simulate(foreign.id, demo.simulationTicket, foreign.pollToken)).status).toBe(404);
     expect((await h.http().get(`/v1/challenges/${foreign.id}`).set("X-Poll-Token", foreign.pollToken)).body.status).toBe("pending");
+  });
+});
+
+function demoPost(path: string, body: Record<string, unknown>, pollToken: string) {
+  return h.http().post(path).set("Content-Type", "application/json").set("X-Poll-Token", pollToken).send(body);
+}
+
+describe("Can't send an SMS? Get a code instead", () => {
+  test("falls back to sms; the demo outbox keeps the SMS for the page; wrong codes show attempts left; the right one verifies", async () => {
+    const created = await createDemoChallenge({ phone: "+33611223344", purpose: "login", locale: "en" });
+    expect(created.status).toBe(201);
+    const c = created.body;
+    const asked = { id: c.id, ticket: c.simulationTicket };
+    const switched = await demoPost("/demo/fallback", asked, c.pollToken);
+    expect(switched.status).toBe(200);
+    expect(switched.body).toMatchObject({ id: c.id, status: "pending", channel: "sms", delivery: { status: "queued" } });
+    // Not sent yet: nothing to show.
+    expect((await demoPost("/demo/message", asked, c.pollToken)).body).toEqual({ deliveryStatus: "queued", message: null });
+
+    expect(await h.runtime.outbound.dispatcher.runOnce()).toMatchObject({ sent: 1 });
+    const shown = await demoPost("/demo/message", asked, c.pollToken);
+    expect(shown.status).toBe(200);
+    expect(shown.body.deliveryStatus).toBe("sent");
+    expect(shown.body.message.to).toBe("+33611223344");
+    const text: string = shown.body.message.text;
+    expect(text).toMatch(/^\d{6} is your Demo code to log in\./);
+    const code = text.slice(0, 6);
+    expect(code).not.toBe(c.code);
+
+    // The reverse code is dead: typed, it is a wrong code.
+    const wrong = await demoPost("/demo/check", { ...asked, code: c.code }, c.pollToken);
+    expect(wrong.status).toBe(422);
+    expect(wrong.body).toMatchObject({ code: "WRONG_CODE", attemptsRemaining: expect.any(Number) });
+    const right = await demoPost("/demo/check", { ...asked, code }, c.pollToken);
+    expect(right.status).toBe(200);
+    expect(right.body).toMatchObject({ id: c.id, status: "verified", channel: "sms" });
+    expect((await h.http().get(`/v1/challenges/${c.id}`).set("X-Poll-Token", c.pollToken)).body.status).toBe("verified");
+    expect(h.logs()).not.toContain(text);
+  });
+
+  test("acts only on demo challenges with their poll token and ticket; refuses a second fallback", async () => {
+    const c = (await createDemoChallenge({ phone: PHONES.de, purpose: "signup" })).body;
+    const other = (await createDemoChallenge({ phone: PHONES.gb, purpose: "signup" })).body;
+    const before = await h.countRows();
+    expect((await demoPost("/demo/fallback", { id: c.id, ticket: c.simulationTicket }, other.pollToken)).status).toBe(404);
+    expect((await demoPost("/demo/fallback", { id: c.id, ticket: other.simulationTicket }, c.pollToken)).status).toBe(404);
+    expect((await demoPost("/demo/message", { id: c.id, ticket: other.simulationTicket }, c.pollToken)).status).toBe(404);
+    expect((await demoPost("/demo/check", { id: c.id, ticket: other.simulationTicket, code: "123456" }, c.pollToken)).status).toBe(404);
+    expect(await h.countRows()).toEqual(before);
+    const app = await h.createApp({ name: "Not the demo", channels: ["sms_mo", "sms"] });
+    const foreign = (await h.createChallenge(app.pk, { phone: PHONES.de, purpose: "login" })).body;
+    expect((await demoPost("/demo/fallback", { id: foreign.id, ticket: c.simulationTicket }, foreign.pollToken)).status).toBe(404);
+    expect((await demoPost("/demo/fallback", { id: c.id, ticket: c.simulationTicket }, c.pollToken)).status).toBe(200);
+    const again = await demoPost("/demo/fallback", { id: c.id, ticket: c.simulationTicket }, c.pollToken);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe("CHANNEL_NOT_ALLOWED");
+  });
+});
+
+describe("with a gateway for the generic provider (GENERIC_OUTBOUND_URL)", () => {
+  test("the demo captures nothing: no fallback offered or done, and a Demo app that allowed sms goes back to sms_mo only", async () => {
+    const gateway = await startHarness({ env: { DEMO_ENABLED: "true", GENERIC_OUTBOUND_URL: "https://gateway.invalid/send" } });
+    try {
+      const appId = await gateway.runtime.demo!.ensure();
+      await gateway.runtime.apps.updatePolicy(appId, { channels: ["sms_mo", "sms"] });
+      const restarted = anotherDemoProcess(gateway, false);
+      await restarted.ensure();
+      expect((await gateway.runtime.apps.get(appId)).channels).toEqual(["sms_mo"]);
+      const page = await gateway.http().get("/?lang=en");
+      expect(page.text).toMatch(/<div class="fallback" id="fallback-step" hidden>/);
+      const c = (await gateway.http().post("/demo/challenges").set("Content-Type", "application/json").send({ phone: PHONES.gb, purpose: "login" })).body;
+      const res = await gateway.http().post("/demo/fallback").set("Content-Type", "application/json").set("X-Poll-Token", c.pollToken).send({ id: c.id, ticket: c.simulationTicket });
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe("CHANNEL_NOT_ALLOWED");
+    } finally {
+      await gateway.close();
+    }
   });
 });
 

@@ -1,5 +1,7 @@
 // The demo page: create a challenge through the demo routes, show the code, the number, the SMS,
 // the sms: link and its QR code, then follow the challenge's status live until it is final.
+// "Can't send an SMS? Get a code instead" switches the challenge to `sms`: the page shows the SMS
+// the demo outbox kept and a field for the code, with the attempts left after a wrong one.
 //
 // The status comes from GET /v1/challenges/:id/events (Server-Sent Events) read with fetch()
 // streaming rather than EventSource. EventSource cannot send headers, so it would need the poll
@@ -70,6 +72,8 @@ function problemError(problem, status) {
   const error = new Error(problem.detail || problem.title || `HTTP ${status}`);
   error.status = status;
   error.fields = Array.isArray(problem.errors) ? problem.errors.map((e) => e.field) : [];
+  error.code = problem.code;
+  error.attemptsRemaining = problem.attemptsRemaining;
   return error;
 }
 
@@ -114,10 +118,13 @@ function showError(el, message) {
 
 function setStatus(status) {
   statusEl.dataset.status = status;
-  statusEl.textContent = strings.status[status] ?? status;
+  // After a fallback, pending means waiting for the typed code, not for an SMS from the visitor.
+  const classic = !$("classic").hidden;
+  statusEl.textContent = status === "pending" && classic ? strings.classicPending : (strings.status[status] ?? status);
   // Once final, sending an SMS is over: the QR code, the sms: button and the simulation step back
   // and the status is what the page is about.
   $("send-steps").hidden = FINAL.has(status);
+  $("check-form").hidden = FINAL.has(status);
   result.dataset.final = FINAL.has(status) ? status : "";
 }
 
@@ -192,6 +199,11 @@ function showChallenge(challenge) {
   $("qr").src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(challenge.qrCodeSvg)}`;
   resultError.hidden = true;
   simulateStatus.textContent = "";
+  $("reverse-steps").hidden = false;
+  $("classic").hidden = true;
+  $("result-heading").textContent = strings.resultHeading;
+  $("typed-code").value = "";
+  setCheckStatus("", false);
   setStatus("pending");
   statusEl.textContent = strings.status.connecting;
   result.hidden = false;
@@ -243,6 +255,88 @@ simulate.addEventListener("click", async () => {
     showError(resultError, error.message);
   } finally {
     simulate.removeAttribute("aria-disabled");
+  }
+});
+
+/** The line under the code field: a wrong code is an error the field is marked with. */
+function setCheckStatus(text, wrong) {
+  const status = $("check-status");
+  status.textContent = text;
+  status.className = wrong ? "message message-error" : "hint";
+  if (wrong) $("typed-code").setAttribute("aria-invalid", "true");
+  else $("typed-code").removeAttribute("aria-invalid");
+}
+
+/** Asks for the SMS the demo outbox kept until it is there (or its delivery failed), then shows it. */
+async function showOutboxSms(challenge) {
+  const sms = $("outbox-sms");
+  sms.textContent = strings.waitingForSms;
+  for (let delayMs = 250; current === challenge; delayMs = Math.min(delayMs * 2, 2000)) {
+    try {
+      const { message, deliveryStatus } = await postJson("/demo/message", { id: challenge.id, ticket: challenge.simulationTicket }, { "X-Poll-Token": challenge.pollToken });
+      if (message) {
+        sms.textContent = message.text;
+        return;
+      }
+      if (deliveryStatus === "failed" || deliveryStatus === "delivered" || deliveryStatus === "sent") {
+        sms.textContent = strings.smsNotShown.replace("{status}", deliveryStatus);
+        return;
+      }
+    } catch (error) {
+      if (error.status && error.status < 500) {
+        showError(resultError, error.message);
+        return;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}
+
+$("fallback").addEventListener("click", async () => {
+  const button = $("fallback");
+  if (!current || button.getAttribute("aria-disabled") === "true") return;
+  const challenge = current;
+  button.setAttribute("aria-disabled", "true");
+  button.textContent = strings.fallingBack;
+  resultError.hidden = true;
+  try {
+    await postJson("/demo/fallback", { id: challenge.id, ticket: challenge.simulationTicket }, { "X-Poll-Token": challenge.pollToken });
+    $("reverse-steps").hidden = true;
+    $("classic").hidden = false;
+    $("result-heading").textContent = strings.classicHeading;
+    setStatus("pending");
+    $("typed-code").focus();
+    void showOutboxSms(challenge);
+  } catch (error) {
+    showError(resultError, error.message);
+  } finally {
+    button.removeAttribute("aria-disabled");
+    button.textContent = strings.fallback;
+  }
+});
+
+$("check-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = $("check");
+  if (!current || !$("check-form").reportValidity() || button.getAttribute("aria-disabled") === "true") return;
+  button.setAttribute("aria-disabled", "true");
+  button.textContent = strings.checking;
+  resultError.hidden = true;
+  try {
+    const view = await postJson("/demo/check", { id: current.id, ticket: current.simulationTicket, code: $("typed-code").value }, { "X-Poll-Token": current.pollToken });
+    setCheckStatus("", false);
+    setStatus(view.status);
+  } catch (error) {
+    if (error.code === "WRONG_CODE" && typeof error.attemptsRemaining === "number") {
+      setCheckStatus(error.attemptsRemaining > 0 ? strings.attemptsLeft.replace("{n}", String(error.attemptsRemaining)) : strings.noAttemptsLeft, true);
+      $("typed-code").select();
+    } else {
+      setCheckStatus("", false);
+      showError(resultError, error.message);
+    }
+  } finally {
+    button.removeAttribute("aria-disabled");
+    button.textContent = strings.check;
   }
 });
 
