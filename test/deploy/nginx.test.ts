@@ -3,6 +3,7 @@
 // below and checked to apply), the service listens behind it with TRUST_PROXY=127.0.0.1, and the
 // README's PostgreSQL walk-through, a long-poll and an event stream go through nginx.
 // `.ci/run` installs nginx when it is missing; without it (or without PostgreSQL) this says so.
+import { randomBytes } from "node:crypto";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -10,6 +11,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { onPostgres, openTestDatabase, type TestDatabase } from "../support/database.js";
 import { cleanCopy, freePort, ROOT, runBash, walkthroughResults, walkthroughScript } from "../support/walkthrough.js";
+
+// Real random secrets: weak ones (repeated characters) are refused at start-up.
+const HASH_KEY = randomBytes(36).toString("base64");
+const GENERIC_WEBHOOK_SECRET = `whsec_${randomBytes(32).toString("base64")}`;
+// On PostgreSQL /metrics is closed without a token (production defaults): the operator's scraper sends it.
+const METRICS_TOKEN = randomBytes(32).toString("hex");
 
 const NGINX = "/usr/sbin/nginx";
 const hasNginx = existsSync(NGINX);
@@ -131,13 +138,13 @@ suite("deploy/nginx/reverse-otp.conf in front of the service", () => {
     beforeAll(async () => {
       const created = await runBash(
         `npm run --silent cli -- apps create --name Proxied --number ${number} --rate-limit-publishable-key-per-minute 2 --json`,
-        { cwd: copy.dir, env: { ...env, DATABASE_URL: database.url!, HASH_KEY: "h".repeat(48) }, timeoutMs: 60_000 },
+        { cwd: copy.dir, env: { ...env, DATABASE_URL: database.url!, HASH_KEY }, timeoutMs: 60_000 },
       );
       if (created.code !== 0) throw new Error(created.stderr);
       keys = JSON.parse(created.stdout) as typeof keys;
       service = spawn("node", ["--import", "tsx", "src/server.ts"], {
         cwd: copy.dir,
-        env: { ...process.env, NODE_OPTIONS: "", ...env, DATABASE_URL: database.url!, HASH_KEY: "h".repeat(48), GENERIC_WEBHOOK_SECRET: `whsec_${Buffer.from("n".repeat(32)).toString("base64")}` },
+        env: { ...process.env, NODE_OPTIONS: "", ...env, DATABASE_URL: database.url!, HASH_KEY, GENERIC_WEBHOOK_SECRET, METRICS_TOKEN },
         detached: true,
         stdio: "ignore",
       });
@@ -158,7 +165,7 @@ suite("deploy/nginx/reverse-otp.conf in front of the service", () => {
     const simulate = (from: string, text: string) =>
       runBash(`npm run --silent cli -- simulate-sms --from ${from} --to ${number} --text "${text}"`, {
         cwd: copy.dir,
-        env: { ...env, DATABASE_URL: database.url!, HASH_KEY: "h".repeat(48), GENERIC_WEBHOOK_SECRET: `whsec_${Buffer.from("n".repeat(32)).toString("base64")}` },
+        env: { ...env, DATABASE_URL: database.url!, HASH_KEY, GENERIC_WEBHOOK_SECRET },
         timeoutMs: 60_000,
       });
 
@@ -227,7 +234,7 @@ suite("deploy/nginx/reverse-otp.conf in front of the service", () => {
       const redirect = await fetch(`http://127.0.0.1:${ports.http}/v1/challenges`, { redirect: "manual" });
       expect(redirect.status).toBe(301);
       expect(redirect.headers.get("location")).toBe("https://127.0.0.1/v1/challenges");
-      expect((await fetch(`${base}/metrics`)).status).toBe(200);
+      expect((await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(200);
     });
   });
 });
