@@ -1,6 +1,7 @@
 // Browser tests: Debian's Chromium driven by playwright-core, against the service listening on
 // 127.0.0.1 in this process (the harness's runtime and test database). Without /usr/bin/chromium
 // the suites are skipped by name instead of failing.
+import { describe, test } from "@jest/globals";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,6 +13,19 @@ import type { Harness } from "../support/harness.js";
 
 export const CHROMIUM_PATH = "/usr/bin/chromium";
 export const hasChromium = existsSync(CHROMIUM_PATH);
+
+/**
+ * `describe` when Chromium is installed; otherwise the suite is skipped and one skipped test says
+ * why, so that a run without Chromium reports it instead of passing silently.
+ */
+export function describeInChromium(name: string, body: () => void): void {
+  if (hasChromium) {
+    describe(name, body);
+    return;
+  }
+  test.skip("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium): skipped", () => undefined);
+  describe.skip(name, body);
+}
 
 /** Flags for a quiet, offline-by-default browser: no sandbox (CI containers), no background traffic. */
 const CHROMIUM_ARGS = [

@@ -3,7 +3,7 @@
 // and narrows them with the filters.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import type { Browser, Page } from "playwright-core";
 import { fixedClock } from "../../src/shared/clock.js";
 import { PHONES, startHarness, type Harness } from "../support/harness.js";
@@ -11,7 +11,7 @@ import {
   type BrowserElement,
   type BrowserGlobals,
   contrastFailures,
-  hasChromium,
+  describeInChromium,
   launchChromium,
   listen,
   NO_PROBLEMS,
@@ -25,12 +25,7 @@ const AXE_SOURCE = createRequire(import.meta.url).resolve("axe-core/axe.min.js")
 
 const ADMIN_TOKEN = "dashboard-admin-token-0123456789";
 
-const suite = hasChromium ? describe : describe.skip;
-if (!hasChromium) {
-  test.skip("dashboard browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium): skipped", () => undefined);
-}
-
-suite("the dashboard in Chromium", () => {
+describeInChromium("the dashboard in Chromium", () => {
   let h: Harness;
   let server: Awaited<ReturnType<typeof listen>>;
   let browser: Browser;

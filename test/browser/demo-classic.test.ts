@@ -2,12 +2,12 @@
 // SMS? Get a code instead", sees the SMS the demo outbox kept (sent by the running dispatcher),
 // types a wrong code (attempts left, the field marked invalid), then the right one, and sees
 // "verified" — with no request leaving 127.0.0.1.
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startHarness, type Harness } from "../support/harness.js";
 import {
   contrastFailures,
-  hasChromium,
+  describeInChromium,
   launchChromium,
   listen,
   NO_PROBLEMS,
@@ -18,12 +18,8 @@ import {
   type PageProblems,
 } from "./browser-support.js";
 
-const suite = hasChromium ? describe : describe.skip;
-if (!hasChromium) {
-  test.skip("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium): skipped", () => undefined);
-}
 
-suite("the demo's classic path in Chromium", () => {
+describeInChromium("the demo's classic path in Chromium", () => {
   let h: Harness;
   let server: Awaited<ReturnType<typeof listen>>;
   let browser: Browser;

@@ -2,7 +2,7 @@
 // a code, the sms: link and its QR code, lets the server simulate the SMS and sees "verified" —
 // in English and in German, with the keyboard, on a phone-sized screen, with no console error
 // and no request leaving 127.0.0.1.
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import QRCode from "qrcode";
 import { DEMO_NUMBER } from "../../src/demo/demo-service.js";
@@ -11,7 +11,7 @@ import {
   contrastFailures,
   type BrowserElement,
   type BrowserGlobals,
-  hasChromium,
+  describeInChromium,
   launchChromium,
   listen,
   NO_PROBLEMS,
@@ -26,12 +26,8 @@ const IPHONE_UA =
 const ANDROID_UA =
   "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36";
 
-const suite = hasChromium ? describe : describe.skip;
-if (!hasChromium) {
-  test.skip("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium): skipped", () => undefined);
-}
 
-suite("the demo page in Chromium", () => {
+describeInChromium("the demo page in Chromium", () => {
   let h: Harness;
   let server: Awaited<ReturnType<typeof listen>>;
   let browser: Browser;

@@ -2,19 +2,14 @@
 // documented example as it is, and a problem's `type` link opens the error reference scrolled to
 // its code.
 import type { Server } from "node:http";
-import { afterAll, beforeAll, expect, test, describe } from "@jest/globals";
+import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import type { Browser, BrowserContext } from "playwright-core";
 import { CREATE_CHALLENGE_EXAMPLES } from "../../src/openapi/openapi.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { freePort } from "../support/walkthrough.js";
-import { type BrowserGlobals, contrastFailures, hasChromium, launchChromium, NO_PROBLEMS, saveScreenshot, watchPage } from "./browser-support.js";
+import { type BrowserGlobals, contrastFailures, describeInChromium, launchChromium, NO_PROBLEMS, saveScreenshot, watchPage } from "./browser-support.js";
 
-const suite = hasChromium ? describe : describe.skip;
-if (!hasChromium) {
-  test.skip("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium): skipped", () => undefined);
-}
-
-suite("the API reference and the error reference in Chromium", () => {
+describeInChromium("the API reference and the error reference in Chromium", () => {
   let h: Harness;
   let server: Server;
   let base: string;
