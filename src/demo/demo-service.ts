@@ -2,7 +2,6 @@
 // demo page with that app's publishable key, a QR code of the `sms:` link, and the "Simulate the
 // SMS" action, which delivers the challenge's own SMS through the real, signed webhook path.
 import { getCountries } from "libphonenumber-js/max";
-import QRCode from "qrcode";
 import type { AppDirectory } from "../apps/app-directory.js";
 import type { AppService, Principal } from "../apps/app-service.js";
 import type { ChallengeService, CreateChallengeInput, CreatedChallenge } from "../challenges/challenge-service.js";
@@ -183,6 +182,8 @@ export function createDemoService(deps: DemoServiceDeps) {
       if (!parsed.ok) throw new AppError("INVALID_PHONE", parsed.detail);
       if (!challenge.smsUri || !challenge.smsTo || !challenge.smsBody) throw new AppError("CHANNEL_NOT_ALLOWED", "The demo starts with a reverse challenge");
       // RFC 5724 `sms:NUMBER?body=…`: what QR readers on Android understand, and iOS's camera too.
+      // qrcode is loaded with the first demo challenge (a service without the demo does not need it).
+      const { default: QRCode } = await import("qrcode");
       const qrCodeSvg = await QRCode.toString(challenge.smsUri.android, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
       const simulationTicket = tickets.seal({
         appId: demo.appId,

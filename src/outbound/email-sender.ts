@@ -4,7 +4,7 @@
 //   accepted  — the server took the message (250 after DATA); its queue id, if it says one;
 //   retryable — connection, TLS, timeout or greeting trouble, and 4xx replies (RFC 5321: transient);
 //   refused   — 5xx replies (RFC 5321: permanent), e.g. 550 mailbox unavailable, 553 bad address.
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import { shortReason, type SendResult } from "./sms-sender.js";
 
 export type OutboundEmail = { messageId: string; to: string; subject: string; text: string; html: string };
@@ -39,26 +39,31 @@ const domainOf = (from: string) => /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? "revers
 
 export function createEmailSender(settings: EmailSenderSettings): EmailSender {
   const configured = Boolean(settings.smtpUrl && settings.from);
-  const transport = configured
-    ? nodemailer.createTransport(settings.smtpUrl!, {
-        from: settings.from,
-      })
-    : undefined;
-  if (transport) {
+  // nodemailer is loaded with the first e-mail (about 4.5 MB of memory a service without SMTP, or
+  // one that never sends an e-mail, does not need to hold).
+  let transport: Promise<Transporter> | undefined;
+  const openTransport = async (): Promise<Transporter> => {
+    const { default: nodemailer } = await import("nodemailer");
+    const created = nodemailer.createTransport(settings.smtpUrl!, { from: settings.from });
     // URL options plus our deadlines (a connection string cannot carry them).
-    Object.assign((transport as unknown as { options: Record<string, unknown> }).options, {
+    Object.assign((created as unknown as { options: Record<string, unknown> }).options, {
       connectionTimeout: settings.timeoutMs,
       greetingTimeout: settings.timeoutMs,
       socketTimeout: settings.timeoutMs,
       ...(settings.allowSelfSignedCertificates ? { tls: { rejectUnauthorized: false } } : {}),
     });
-  }
+    return created;
+  };
   return {
     isConfigured: configured,
     async send(email) {
-      if (!transport) return { kind: "refused", reason: `not configured: ${!settings.smtpUrl ? "SMTP_URL" : "EMAIL_FROM"}` };
+      if (!configured) return { kind: "refused", reason: `not configured: ${!settings.smtpUrl ? "SMTP_URL" : "EMAIL_FROM"}` };
       try {
-        const info = await transport.sendMail({
+        transport ??= openTransport().catch((error: unknown) => {
+          transport = undefined; // try again with the next e-mail
+          throw error;
+        });
+        const info = await (await transport).sendMail({
           to: email.to,
           subject: email.subject,
           text: email.text,
@@ -74,6 +79,6 @@ export function createEmailSender(settings: EmailSenderSettings): EmailSender {
         return classifySmtpError(error as SmtpError);
       }
     },
-    close: () => transport?.close(),
+    close: () => void transport?.then((t) => t.close(), () => undefined),
   };
 }
