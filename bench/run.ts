@@ -15,7 +15,7 @@
 // The database server is BENCH_DATABASE_URL, else DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres;
 // each run creates its own databases there and drops them at the end.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,7 +67,8 @@ if (args.help) {
   --service-dir DIR     run the service from another checkout (e.g. an older commit, to measure a change)
   --entry dist|source   run the compiled dist/server.js, as \`npm run start:prod\` does (default; built
                         first with \`npm run build\`), or src/server.ts through tsx, as \`npm start\` does
-  --node-args="ARGS"    extra node options for the service process (e.g. --node-args="--max-semi-space-size=4")
+  --node-args="ARGS"    extra node options for the service process, after those of \`npm run start:prod\`
+                        (e.g. --node-args="--max-semi-space-size=16" to measure V8's default young generation)
   --no-statements       skip counting SQL statements per request (a short run through a counting proxy)
 `);
   process.exit(0);
@@ -89,7 +90,14 @@ if (args.entry === "dist") {
   const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: SERVICE_DIR, stdio: ["ignore", "ignore", "inherit"] });
   if (build.status !== 0 || !existsSync(path.join(SERVICE_DIR, ENTRY))) throw new Error(`npm run build failed in ${SERVICE_DIR}`);
 }
-const NODE_ARGS = args["node-args"]!.split(/\s+/).filter(Boolean);
+/** The node options of `npm run start:prod` (V8's heap sizing), which the compiled service runs with. */
+function productionNodeOptions(dir: string): string[] {
+  const scripts = (JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { scripts?: Record<string, string> }).scripts ?? {};
+  const words = (scripts["start:prod"] ?? "").split(/\s+/);
+  return words.filter((w) => w.startsWith("--"));
+}
+// --node-args come last: V8 takes the last value of an option given twice.
+const NODE_ARGS = [...(args.entry === "dist" ? productionNodeOptions(SERVICE_DIR) : []), ...args["node-args"]!.split(/\s+/).filter(Boolean)];
 const ADMIN_URL = args["database-url"] ?? process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 // The targets of issues 6 and 12 (2 cores, PostgreSQL on the same host).
@@ -463,6 +471,7 @@ function report(machine: Record<string, unknown>) {
   const out: string[] = [];
   out.push("");
   out.push(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB RAM, ${machine.platform}; Node ${machine.node}; PostgreSQL ${machine.postgres} on the same host`);
+  out.push(`Service: node ${[...NODE_ARGS, ENTRY].join(" ")}`);
   out.push(`Load average at start ${(machine.loadAverageAtStart as number[]).join(" ")}, at end ${(machine.loadAverageAtEnd as number[]).join(" ")}`);
   out.push("");
   const header = ["scenario", "server", "load", "requests", "errors", "p50 ms", "p99 ms", "req/s", "RSS MB", "peak MB", "CPU %"];

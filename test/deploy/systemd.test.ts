@@ -38,7 +38,10 @@ describe("deploy/reverse-otp.service", () => {
 
   test("runs the compiled service with its environment file, restarts on failure, and says how it is built", () => {
     const service = section("Service");
-    expect(service.get("ExecStart")).toEqual(["/usr/bin/node dist/server.js"]);
+    // The same node options as `npm run start:prod` (the heap sizing the benchmark measures).
+    const startProd = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts["start:prod"]!;
+    expect(startProd).toMatch(/^node (--[\w-]+=\d+ )+dist\/server\.js$/);
+    expect(service.get("ExecStart")).toEqual([`/usr/bin/${startProd}`]);
     expect(service.get("EnvironmentFile")).toEqual(["/etc/reverse-otp/reverse-otp.env"]);
     expect(service.get("Restart")).toEqual(["on-failure"]);
     expect(service.get("User")).toEqual(["reverse-otp"]);
