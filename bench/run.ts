@@ -4,7 +4,9 @@
 // and Prisma) and the least-work floor (bench/floor-server.ts: node:http, pg, the signature and ONE
 // statement). Every path's saturated throughput is printed as a ratio to the floor's webhook rate,
 // and the SQL statements each path sends per request are counted on the wire (a short run through
-// test/support/statement-counter.ts). Prints tables and the targets met or missed; writes
+// test/support/statement-counter.ts). Creation is also measured against a real peer in the same
+// run: better-auth's phone-number plugin (bench/peer-better-auth.ts), whose send-otp gets the same
+// saturation run right after ours. Prints tables and the targets met or missed; writes
 // bench/results/latest.json.
 //
 //   npm run bench                                  # everything, about 3 minutes
@@ -27,7 +29,7 @@ import { runFanOut, type FanOutResult } from "./lib/long-poll.js";
 import { runPaced, runSaturation, type BenchRequest, type LoadResult } from "./lib/load.js";
 import { startServer, type ServerProcess } from "./lib/process.js";
 import { seedApp, seedChallenges, type SeededApp, type SeededChallenge } from "./lib/seed.js";
-import { startStatementCounter } from "../test/support/statement-counter.js";
+import { startStatementCounter, type StatementCounter } from "../test/support/statement-counter.js";
 import { round } from "./lib/stats.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -54,13 +56,14 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   process.stdout.write(`npm run bench -- [options]
-  --only LIST           scenarios: create,status,webhook,longpoll (default: all)
+  --only LIST           scenarios: create,status,webhook,longpoll (default: all); create includes
+                        the peer, better-auth's phone-number send-otp
   --duration S          seconds of each saturation run (default 10)
   --paced-duration S    seconds of each fixed-rate run (default 15)
   --rounds N            service/reference alternations of the webhook saturation run (default 2)
   --connections N       autocannon connections in saturation runs (default 32)
   --waiters N           long-poll waiters (default 5000)
-  --pool-size N         database connections of the service and of the reference (default 10, the service's default)
+  --pool-size N         database connections of the service, the reference, the floor and the peer (default 10, the service's default)
   --database-url URL    PostgreSQL server to create the benchmark databases on
   --keep                keep the benchmark databases
   --cpu-prof            write CPU profiles of the service processes to bench/results/profiles/
@@ -107,6 +110,7 @@ const TARGETS = {
   webhookShareOfReference: 0.6,
   webhookShareOfFloor: 0.5,
   createShareOfFloor: 0.4,
+  createShareOfPeer: 1,
   statusRate: 500,
   statusP99Ms: 20,
   secretShareOfPollToken: 0.8,
@@ -119,6 +123,12 @@ const HASH_KEY = "bench-hash-key-0123456789abcdefghijklmnopqrstuvwxyz";
 const SECRET = `whsec_${Buffer.from("reverse-otp-benchmark-secret-32b").toString("base64")}`;
 const NUMBER = "+447400000100";
 const hasher = createHasher([HASH_KEY]);
+/** The peer for creation: better-auth as installed (a devDependency pinned in package.json). */
+const PEER = {
+  name: "better-auth",
+  version: (JSON.parse(readFileSync(path.join(ROOT, "node_modules/better-auth/package.json"), "utf8")) as { version: string }).version,
+  path: "/api/auth/phone-number/send-otp",
+};
 
 /** The service as deployed: PostgreSQL, its own process, logs at warn. Rate limits are raised so
  *  the benchmark measures the path (the limiter still counts every keyed request, in batches). */
@@ -214,6 +224,26 @@ function startSmallServer(name: "reference" | "floor", url: string, poolSize: st
   });
 }
 
+/** The peer (bench/peer-better-auth.ts) on `url`, a database of its own where it creates its tables. */
+function startPeer(url: string, poolSize: string): Promise<ServerProcess> {
+  return startServer({
+    name: PEER.name,
+    script: path.join(ROOT, "bench/peer-better-auth.ts"),
+    env: { DATABASE_URL: url, DB_POOL_SIZE: poolSize },
+    readyPath: "/healthz",
+  });
+}
+
+/** A send-otp request to the peer for the `n`th of a run's distinct numbers. */
+function sendOtp(prefix: string, n: number): BenchRequest {
+  return {
+    method: "POST",
+    path: PEER.path,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ phoneNumber: `${prefix}${String(n).padStart(7, "0")}` }),
+  };
+}
+
 async function main() {
   const machine = {
     cpu: os.cpus()[0]?.model ?? "unknown",
@@ -248,7 +278,15 @@ async function main() {
       const service = await startService(db, "service");
       servers.push(service);
 
-      if (only.has("create")) await createScenario(service, app);
+      let peerDb: BenchDatabase | undefined;
+      if (only.has("create")) {
+        peerDb = await createBenchDatabase(ADMIN_URL, "peer", { ourSchema: false });
+        databases.push(peerDb);
+        const peer = await startPeer(peerDb.url, POOL_SIZE);
+        servers.push(peer);
+        await createScenario(service, app, peer);
+        await peer.stop();
+      }
       if (only.has("status")) await statusScenario(service, statusSeeds, app);
       if (only.has("webhook")) {
         // The smaller servers, each on a database of its own seeded alike.
@@ -270,7 +308,7 @@ async function main() {
         await floor.server.stop();
       }
       await service.stop();
-      if (!args["no-statements"]) await statementScenario(db, app);
+      if (!args["no-statements"]) await statementScenario(db, app, peerDb);
     }
 
     // ---- Long-poll fan-out, on a fresh service process so that its memory figures start clean.
@@ -298,7 +336,7 @@ async function main() {
   report({ ...machine, loadAverageAtEnd: os.loadavg().map((l) => round(l, 2)) });
 }
 
-async function createScenario(service: ServerProcess, app: SeededApp) {
+async function createScenario(service: ServerProcess, app: SeededApp, peer: ServerProcess) {
   log("challenge creation");
   let n = 0;
   const next = (): BenchRequest => ({
@@ -313,6 +351,15 @@ async function createScenario(service: ServerProcess, app: SeededApp) {
   await measure("create", service, "50/s", () => runPaced({ baseUrl: service.baseUrl, rate: 50, durationSeconds: PACED_SECONDS, next, check: created }));
   await measure("create", service, `${CONNECTIONS} conns`, () =>
     runSaturation({ baseUrl: service.baseUrl, connections: CONNECTIONS, durationSeconds: SAT_SECONDS, next, check: created }),
+  );
+  // The peer: the same saturation run, right after ours, a distinct number per request.
+  log(`challenge creation, peer: ${PEER.name} ${PEER.version} phone-number send-otp`);
+  let p = 0;
+  const nextOtp = () => sendOtp("+3364", p++);
+  const sent = (status: number, body: string) => status === 200 && body.includes("code sent");
+  await runSaturation({ baseUrl: peer.baseUrl, connections: CONNECTIONS, durationSeconds: 2, next: nextOtp, check: sent }); // warm-up
+  await measure("create", peer, `${CONNECTIONS} conns`, () =>
+    runSaturation({ baseUrl: peer.baseUrl, connections: CONNECTIONS, durationSeconds: SAT_SECONDS, next: nextOtp, check: sent }),
   );
 }
 
@@ -346,24 +393,26 @@ async function statusScenario(service: ServerProcess, seeds: SeededChallenge[], 
  * between but the background: the rate limiter's batched writes, the expiry sweep), the count
  * divided by the requests. A short run after the load runs, on a fresh process.
  */
-async function statementScenario(db: BenchDatabase, app: SeededApp) {
+async function statementScenario(db: BenchDatabase, app: SeededApp, peerDb: BenchDatabase | undefined) {
   log("statements per request (counted on the wire)");
   const REQUESTS = 200;
   const seeds = await seedChallenges(db.pool, hasher, app, { count: REQUESTS * 3 + 20, firstPhone: 500_000 });
   const counter = await startStatementCounter(db.url);
   const counted = await startService({ ...db, url: counter.url }, "service");
   let floorCounted: ServerProcess | undefined;
+  let peerCounter: StatementCounter | undefined;
+  let peerCounted: ServerProcess | undefined;
   try {
     const send = async (baseUrl: string, r: BenchRequest) => {
       const res = await fetch(`${baseUrl}${r.path}`, { method: r.method, headers: r.headers, ...(r.body ? { body: r.body } : {}) });
       await res.text();
       if (res.status >= 300) throw new Error(`${r.method} ${r.path}: ${res.status}`);
     };
-    const count = async (pathName: string, server: ServerProcess, make: (i: number) => BenchRequest) => {
+    const count = async (pathName: string, server: ServerProcess, make: (i: number) => BenchRequest, through = counter) => {
       for (let i = 0; i < 5; i++) await send(server.baseUrl, make(i)); // warm-up: connections, caches
-      counter.reset();
+      through.reset();
       for (let i = 5; i < REQUESTS + 5; i++) await send(server.baseUrl, make(i));
-      const perRequest = counter.count() / REQUESTS;
+      const perRequest = through.count() / REQUESTS;
       statementCounts.push({ path: pathName, server: server.name, perRequest });
       log(`  ${pathName} ${server.name}: ${round(perRequest, 2)} statements per request`);
     };
@@ -381,10 +430,18 @@ async function statementScenario(db: BenchDatabase, app: SeededApp) {
     floorCounted = await startSmallServer("floor", counter.url, "2");
     const floorDbSeeds = seeds.slice(2 * REQUESTS + 10);
     await count("webhook (verifies)", floorCounted, (i) => webhook(`count-floor-${i}`, floorDbSeeds[i]!));
+    if (peerDb) {
+      // The peer's own database, through a counter of its own.
+      peerCounter = await startStatementCounter(peerDb.url);
+      peerCounted = await startPeer(peerCounter.url, "2");
+      await count("create (send-otp)", peerCounted, (i) => sendOtp("+3365", i), peerCounter);
+    }
   } finally {
     await counted.stop();
     await floorCounted?.stop();
+    await peerCounted?.stop();
     await counter.close();
+    await peerCounter?.close();
   }
 }
 
@@ -475,7 +532,7 @@ function report(machine: Record<string, unknown>) {
   out.push(`Load average at start ${(machine.loadAverageAtStart as number[]).join(" ")}, at end ${(machine.loadAverageAtEnd as number[]).join(" ")}`);
   out.push("");
   const header = ["scenario", "server", "load", "requests", "errors", "p50 ms", "p99 ms", "req/s", "RSS MB", "peak MB", "CPU %"];
-  const widths = [14, 10, 10, 9, 7, 8, 8, 8, 7, 8, 6];
+  const widths = [14, 11, 10, 9, 7, 8, 8, 8, 7, 8, 6];
   out.push(header.map((h, i) => pad(h, widths[i]!, i > 2)).join(" "));
   for (const r of rows) {
     out.push(
@@ -525,6 +582,7 @@ function report(machine: Record<string, unknown>) {
     ["webhook, reference (same SQL)", "webhook r", "reference"],
     ["webhook, service", "webhook r", "service"],
     ["creation (secret key)", "create", "service"],
+    ["creation, better-auth send-otp", "create", PEER.name],
     ["status read (poll token)", "status", "service"],
     ["status read (secret key)", "status sk", "service"],
   ] as const) {
@@ -551,6 +609,16 @@ function report(machine: Record<string, unknown>) {
   const createShare = shareOf("creation (secret key)")?.share;
   if (createShare !== undefined) {
     checks.push({ target: `creation throughput ≥ ${TARGETS.createShareOfFloor * 100} % of the floor's webhook rate`, measured: `${round(createShare * 100, 0)} %`, met: createShare >= TARGETS.createShareOfFloor });
+  }
+  const createRate = shareOf("creation (secret key)")?.rate;
+  const peerCreateRate = shareOf("creation, better-auth send-otp")?.rate;
+  const createRatioToPeer = createRate !== undefined && peerCreateRate ? createRate / peerCreateRate : undefined;
+  if (createRatioToPeer !== undefined) {
+    checks.push({
+      target: `creation ≥ ${TARGETS.createShareOfPeer}× ${PEER.name} send-otp (saturated, ${PEER.name} ${PEER.version})`,
+      measured: `${round(createRate!, 0)}/s vs ${round(peerCreateRate!, 0)}/s = ${round(createRatioToPeer, 2)}×`,
+      met: createRatioToPeer >= TARGETS.createShareOfPeer,
+    });
   }
   const pollRate = shareOf("status read (poll token)")?.rate;
   const secretRate = shareOf("status read (secret key)")?.rate;
@@ -631,6 +699,7 @@ function report(machine: Record<string, unknown>) {
         webhookShareOfReference: ratio,
         floorWebhookRate: floorRate,
         sharesOfFloor: shares,
+        peer: { name: PEER.name, version: PEER.version, path: PEER.path, createRate: peerCreateRate, createRatioToPeer },
         statementsPerRequest: statementCounts,
         targets: checks,
       },

@@ -1,6 +1,7 @@
 // Benchmark databases: a fresh PostgreSQL database per target (service, reference) on the server
 // named by BENCH_DATABASE_URL or DATABASE_URL, migrated with the project's own migrations, seeded
-// with plain SQL, dropped at the end.
+// with plain SQL, dropped at the end. A peer (bench/peer-better-auth.ts) gets an empty one and
+// creates its own tables.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { applyMigrations } from "../../src/db/migrate.js";
@@ -13,7 +14,7 @@ export type BenchDatabase = {
   drop(): Promise<void>;
 };
 
-export async function createBenchDatabase(adminUrl: string, label: string): Promise<BenchDatabase> {
+export async function createBenchDatabase(adminUrl: string, label: string, options: { ourSchema?: boolean } = {}): Promise<BenchDatabase> {
   const name = `rotp_bench_${label}_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -24,12 +25,14 @@ export async function createBenchDatabase(adminUrl: string, label: string): Prom
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await applyMigrations(pgClientRunner(client));
-  } finally {
-    await client.end();
+  if (options.ourSchema ?? true) {
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      await applyMigrations(pgClientRunner(client));
+    } finally {
+      await client.end();
+    }
   }
   const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
   pool.on("error", () => undefined); // an idle connection ended by the server (e.g. by the final DROP … FORCE)
