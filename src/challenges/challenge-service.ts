@@ -108,6 +108,9 @@ const channelFingerprint = (chosen: ChosenChannel): string[] =>
 
 const outboundOf = (chosen: ChosenChannel): OutboundChoice | undefined => (chosen.channel === "sms_mo" ? undefined : chosen);
 
+const isFinalView = (view: ChallengeView) => FINAL_STATUSES.includes(view.status);
+const wakeWatcher = (watcher: { changed(): void }) => watcher.changed();
+
 export function createChallengeService(deps: ChallengeServiceDeps) {
   const { challenges, apps, hasher, clock } = deps;
   const sendingOrThrow = (): CodeSending => {
@@ -133,6 +136,74 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
     };
     entry.read.then(forget, forget);
     return entry.read;
+  }
+
+  /**
+   * One watch (see `watch`): its state in one object and its steps in shared methods, since
+   * thousands wait at once (a closure and a context per step and waiter cost about 1 kB each).
+   */
+  class Watcher {
+    private last: ChallengeView | undefined;
+    private stopped = false;
+    private wokenEarly = false;
+    private queue: Promise<void> = Promise.resolve();
+    private expiryTimer: NodeJS.Timeout | undefined;
+    private readonly unsubscribe: () => void;
+
+    constructor(
+      private readonly id: string,
+      private readonly onView: (view: ChallengeView, isFinal: boolean) => void,
+    ) {
+      this.unsubscribe = deps.bus.subscribe(id, () => this.changed());
+    }
+
+    /** After the first read: reports it, then waits for changes and for the expiry. */
+    start(challenge: ReadChallenge): () => void {
+      const view = toChallengeView(challenge, clock.now());
+      this.last = view;
+      this.onView(view, isFinalView(view));
+      if (isFinalView(view)) {
+        this.stop();
+        return () => undefined;
+      }
+      // A pending challenge also "changes" when its expiry passes.
+      const untilExpiry = Math.max(0, challenge.expiresAt.getTime() - clock.now().getTime()) + 20;
+      this.expiryTimer = setTimeout(wakeWatcher, Math.min(untilExpiry, 2_147_483_647), this);
+      if (this.wokenEarly) this.changed(); // notified while the first read ran: read again
+      return () => this.stop();
+    }
+
+    /** A notification (or the expiry): one re-read, queued after the previous one. */
+    changed(): void {
+      if (!this.last) {
+        this.wokenEarly = true;
+        return;
+      }
+      const wokenAt = readsStarted;
+      this.queue = this.queue.then(() => this.recheck(wokenAt));
+    }
+
+    private async recheck(wokenAt: number): Promise<void> {
+      if (this.stopped) return;
+      try {
+        const current = await rereadAfter(this.id, wokenAt);
+        if (!current || this.stopped) return;
+        const view = toChallengeView(current, clock.now());
+        if (view.status !== this.last!.status || view.consumedAt !== this.last!.consumedAt) {
+          this.last = view;
+          this.onView(view, isFinalView(view));
+          if (isFinalView(view)) this.stop();
+        }
+      } catch {
+        // The database is away: keep waiting; the next notification or timer tries again.
+      }
+    }
+
+    stop(): void {
+      this.stopped = true;
+      this.unsubscribe();
+      clearTimeout(this.expiryTimer);
+    }
   }
 
   /** Owner's secret key, or the challenge's poll token; anything else looks exactly like "not found". */
@@ -345,56 +416,15 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
       // its notification (sent at commit) then reaches this subscription. Notifications arriving
       // during the read are remembered and re-read afterwards. (Subscribing after the read needed
       // a second read of every new waiter to close that gap.)
-      let wokenEarly = false;
-      let schedule = () => {
-        wokenEarly = true;
-      };
-      const unsubscribe = deps.bus.subscribe(id, () => schedule());
+      const watcher = new Watcher(id, onView);
       let challenge: ReadChallenge;
       try {
         challenge = await loadAuthorized(id, access, true);
       } catch (error) {
-        unsubscribe();
+        watcher.stop();
         throw error;
       }
-      let last = toChallengeView(challenge, clock.now());
-      const isFinal = (v: ChallengeView) => FINAL_STATUSES.includes(v.status);
-      onView(last, isFinal(last));
-      if (isFinal(last)) {
-        unsubscribe();
-        return () => undefined;
-      }
-
-      let stopped = false;
-      let queue = Promise.resolve();
-      const recheck = async (wokenAt: number) => {
-        if (stopped) return;
-        try {
-          const current = await rereadAfter(id, wokenAt);
-          if (!current || stopped) return;
-          const view = toChallengeView(current, clock.now());
-          if (view.status !== last.status || view.consumedAt !== last.consumedAt) {
-            last = view;
-            onView(view, isFinal(view));
-            if (isFinal(view)) stop();
-          }
-        } catch {
-          // The database is away: keep waiting; the next notification or timer tries again.
-        }
-      };
-      schedule = () => {
-        const wokenAt = readsStarted;
-        queue = queue.then(() => recheck(wokenAt));
-      };
-      const untilExpiry = Math.max(0, challenge.expiresAt.getTime() - clock.now().getTime()) + 20;
-      const expiryTimer = setTimeout(() => schedule(), Math.min(untilExpiry, 2_147_483_647));
-      const stop = () => {
-        stopped = true;
-        unsubscribe();
-        clearTimeout(expiryTimer);
-      };
-      if (wokenEarly) schedule(); // notified while the first read ran: read again
-      return stop;
+      return watcher.start(challenge);
     },
 
     async get(id: string, access: ChallengeAccess): Promise<ChallengeView> {
