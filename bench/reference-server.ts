@@ -19,12 +19,7 @@ import { findSmsCode } from "../src/challenges/sms-code.js";
 import { verifyStandardWebhook } from "../src/providers/standard-webhooks.js";
 import { createHasher, randomId } from "../src/shared/crypto.js";
 import type { CodeAlphabet } from "../src/challenges/code-policy.js";
-import {
-  VERIFY_IN_ONE_STATEMENT_NAME,
-  VERIFY_IN_ONE_STATEMENT_SQL,
-  verifyInOneStatementParams,
-  type OneStatementRow,
-} from "../src/challenges/challenge-sql.js";
+import { verifyInOneStatement, type OneStatementRow } from "../src/challenges/challenge-sql.js";
 
 const env = process.env;
 const hasher = createHasher((env.HASH_KEY ?? "").split(","));
@@ -88,17 +83,21 @@ async function record(body: Buffer): Promise<{ status: number; body: string }> {
   };
   let outcome: string;
   try {
-    const { rows } = await pool.query<OneStatementRow>({
-      name: VERIFY_IN_ONE_STATEMENT_NAME,
-      text: VERIFY_IN_ONE_STATEMENT_SQL,
-      values: verifyInOneStatementParams({
-        ...row,
-        codeLength: owner.codeLength,
-        codeAlphabet: owner.codeAlphabet,
-        phoneHashes: hasher.phoneAll(sender.e164),
-        codeHashes: code === undefined ? [] : hasher.codeAll(code),
-      }),
-    });
+    // As the service: a text without a code skips the statement.
+    const rows =
+      code === undefined
+        ? []
+        : (
+            await pool.query<OneStatementRow>(
+              verifyInOneStatement({
+                ...row,
+                codeLength: owner.codeLength,
+                codeAlphabet: owner.codeAlphabet,
+                phoneHashes: hasher.phoneAll(sender.e164),
+                codeHashes: hasher.codeAll(code),
+              }),
+            )
+          ).rows;
     if (rows[0]?.challengeId) {
       outcome = "verified";
     } else {

@@ -24,7 +24,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { signStandardWebhook } from "../src/providers/standard-webhooks.js";
 import { createHasher } from "../src/shared/crypto.js";
-import { countOutcomes, createBenchDatabase, serverVersion, type BenchDatabase } from "./lib/database.js";
+import { backendCpuBetween, backendCpuSeconds, countOutcomes, createBenchDatabase, serverVersion, type BenchDatabase } from "./lib/database.js";
 import { runFanOut, type FanOutResult } from "./lib/long-poll.js";
 import { runPaced, runSaturation, type BenchRequest, type LoadResult } from "./lib/load.js";
 import { startServer, type ServerProcess } from "./lib/process.js";
@@ -154,6 +154,9 @@ type Row = {
   rssMB: number;
   peakMB: number;
   cpuPercent: number;
+  /** CPU milliseconds per request of the server's process, and of its database's PostgreSQL backends (undefined if unreadable). */
+  cpuMsPerRequest: number;
+  dbCpuMsPerRequest?: number;
 };
 
 const rows: Row[] = [];
@@ -182,17 +185,35 @@ function webhook(messageId: string, c: SeededChallenge): BenchRequest {
 
 const isVerified = (_status: number, body: string) => body.includes('"outcome":"verified"');
 
-/** Runs `fn` against `server`, recording its memory and CPU share. */
+/** The database each server under load runs on (its backends' CPU is counted with the server's). */
+const databaseOf = new Map<ServerProcess, BenchDatabase>();
+
+/** Runs `fn` against `server`, recording its memory and CPU share, and the CPU per request of it and of its database's backends. */
 async function measure(scenario: string, server: ServerProcess, load: string, fn: () => Promise<LoadResult>): Promise<Row> {
+  const db = databaseOf.get(server);
+  const backends0 = db ? await backendCpuSeconds(db.pool, db.name) : undefined;
   const cpu0 = server.cpuSeconds();
   const t0 = Date.now();
   const result = await fn();
-  const cpu = ((server.cpuSeconds() - cpu0) / ((Date.now() - t0) / 1000)) * 100;
+  const cpuSeconds = server.cpuSeconds() - cpu0;
+  const cpu = (cpuSeconds / ((Date.now() - t0) / 1000)) * 100;
+  const backends = db && backends0 ? backendCpuBetween(backends0, await backendCpuSeconds(db.pool, db.name)) : undefined;
+  const requests = Math.max(1, result.requests);
   const { rssMB, peakMB } = server.memory();
-  const row = { scenario, target: server.name, load, result, rssMB, peakMB, cpuPercent: cpu };
+  const row: Row = {
+    scenario,
+    target: server.name,
+    load,
+    result,
+    rssMB,
+    peakMB,
+    cpuPercent: cpu,
+    cpuMsPerRequest: (cpuSeconds * 1000) / requests,
+    ...(backends && backends > 0 ? { dbCpuMsPerRequest: (backends * 1000) / requests } : {}),
+  };
   rows.push(row);
   log(
-    `  ${scenario} ${server.name} ${load}: ${result.requests} requests, ${result.errors} errors, p50 ${round(result.latencyMs.p50)} ms, p99 ${round(result.latencyMs.p99)} ms, ${round(result.throughput, 0)}/s, RSS ${round(rssMB)} MB`,
+    `  ${scenario} ${server.name} ${load}: ${result.requests} requests, ${result.errors} errors, p50 ${round(result.latencyMs.p50)} ms, p99 ${round(result.latencyMs.p99)} ms, ${round(result.throughput, 0)}/s, RSS ${round(rssMB)} MB, CPU ${round(row.cpuMsPerRequest, 2)} ms/request + database ${row.dbCpuMsPerRequest === undefined ? "?" : round(row.dbCpuMsPerRequest, 2)} ms`,
   );
   return row;
 }
@@ -277,6 +298,7 @@ async function main() {
       const statusSeeds = only.has("status") ? await seedChallenges(db.pool, hasher, app, { count: 2_000, firstPhone: 100_000 }) : [];
       const service = await startService(db, "service");
       servers.push(service);
+      databaseOf.set(service, db);
 
       let peerDb: BenchDatabase | undefined;
       if (only.has("create")) {
@@ -298,6 +320,7 @@ async function main() {
           const seeds = await seedChallenges(smallDb.pool, hasher, smallApp, { count, firstPhone: 0 });
           const server = await startSmallServer(name, smallDb.url, POOL_SIZE);
           servers.push(server);
+          databaseOf.set(server, smallDb);
           return { server, db: smallDb, seeds };
         };
         const reference = await smaller("reference", webhookSeedCount);
@@ -531,8 +554,8 @@ function report(machine: Record<string, unknown>) {
   out.push(`Service: node ${[...NODE_ARGS, ENTRY].join(" ")}`);
   out.push(`Load average at start ${(machine.loadAverageAtStart as number[]).join(" ")}, at end ${(machine.loadAverageAtEnd as number[]).join(" ")}`);
   out.push("");
-  const header = ["scenario", "server", "load", "requests", "errors", "p50 ms", "p99 ms", "req/s", "RSS MB", "peak MB", "CPU %"];
-  const widths = [14, 11, 10, 9, 7, 8, 8, 8, 7, 8, 6];
+  const header = ["scenario", "server", "load", "requests", "errors", "p50 ms", "p99 ms", "req/s", "RSS MB", "peak MB", "CPU %", "ms/req", "db ms/req"];
+  const widths = [14, 11, 10, 9, 7, 8, 8, 8, 7, 8, 6, 7, 10];
   out.push(header.map((h, i) => pad(h, widths[i]!, i > 2)).join(" "));
   for (const r of rows) {
     out.push(
@@ -548,6 +571,8 @@ function report(machine: Record<string, unknown>) {
         String(round(r.rssMB, 0)),
         String(round(r.peakMB, 0)),
         String(round(r.cpuPercent, 0)),
+        String(round(r.cpuMsPerRequest, 2)),
+        r.dbCpuMsPerRequest === undefined ? "?" : String(round(r.dbCpuMsPerRequest, 2)),
       ]
         .map((v, i) => pad(v, widths[i]!, i > 2))
         .join(" "),
@@ -576,7 +601,15 @@ function report(machine: Record<string, unknown>) {
   const saturated = (scenario: string, target: string) => find(scenario, target, `${CONNECTIONS} conns`).filter((r) => r.scenario === scenario || scenario.endsWith(" r"));
   const floorRows = find("webhook r", "floor");
   const floorRate = floorRows.length > 0 ? satRate(floorRows) : undefined;
-  const shares: { path: string; rate: number; share?: number }[] = [];
+  /** CPU ms per request over saturated runs (weighted by requests): the server's process, and with its database's backends. */
+  const cpuPerRequest = (rs: Row[]) => {
+    const requests = sum(rs, (r) => r.result.requests);
+    const process = sum(rs, (r) => r.cpuMsPerRequest * r.result.requests) / requests;
+    const withDb = rs.every((r) => r.dbCpuMsPerRequest !== undefined) ? process + sum(rs, (r) => r.dbCpuMsPerRequest! * r.result.requests) / requests : undefined;
+    return { process, withDb };
+  };
+  const floorCpu = floorRows.length > 0 ? cpuPerRequest(floorRows).withDb : undefined;
+  const shares: { path: string; rate: number; share?: number; cpuMs: number; cpuWithDbMs?: number; cpuShare?: number }[] = [];
   for (const [pathName, scenario, target] of [
     ["webhook, least-work floor", "webhook r", "floor"],
     ["webhook, reference (same SQL)", "webhook r", "reference"],
@@ -589,12 +622,30 @@ function report(machine: Record<string, unknown>) {
     const rs = saturated(scenario, target);
     if (rs.length === 0) continue;
     const rate = satRate(rs);
-    shares.push({ path: pathName, rate, ...(floorRate ? { share: rate / floorRate } : {}) });
+    const cpu = cpuPerRequest(rs);
+    shares.push({
+      path: pathName,
+      rate,
+      ...(floorRate ? { share: rate / floorRate } : {}),
+      cpuMs: cpu.process,
+      ...(cpu.withDb === undefined ? {} : { cpuWithDbMs: cpu.withDb }),
+      ...(cpu.withDb !== undefined && floorCpu !== undefined ? { cpuShare: floorCpu / cpu.withDb } : {}),
+    });
   }
   if (shares.length > 0) {
     out.push("");
     out.push(`Saturated throughput (${CONNECTIONS} connections), as a ratio to the least-work floor's webhook rate:`);
     for (const sh of shares) out.push(`  ${pad(sh.path, 32)} ${pad(String(round(sh.rate, 0)), 6, true)}/s  ${sh.share === undefined ? "" : `${round(sh.share, 2)}×`}`);
+    // On a busy machine throughput mostly says what share of the cores each run got; the CPU that
+    // a request costs (the server's process and its PostgreSQL backends, not the load generator
+    // nor the kernel's loopback) depends much less on the neighbours.
+    out.push("");
+    out.push("CPU per request at saturation: the server's process + its database's PostgreSQL backends, and the floor's total as a share of it:");
+    for (const sh of shares) {
+      out.push(
+        `  ${pad(sh.path, 32)} ${pad(String(round(sh.cpuMs, 2)), 6, true)} + ${sh.cpuWithDbMs === undefined ? "?" : `${round(sh.cpuWithDbMs - sh.cpuMs, 2)} = ${round(sh.cpuWithDbMs, 2)}`} ms  ${sh.cpuShare === undefined ? "" : `${round(sh.cpuShare, 2)}×`}`,
+      );
+    }
   }
   if (statementCounts.length > 0) {
     out.push("");

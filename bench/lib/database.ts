@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { applyMigrations } from "../../src/db/migrate.js";
 import { pgClientRunner } from "../../src/db/sql-runner.js";
+import { processCpuSeconds } from "./process.js";
 
 export type BenchDatabase = {
   name: string;
@@ -71,4 +72,31 @@ export async function countOutcomes(pool: pg.Pool, prefix: string): Promise<Reco
     [prefix],
   );
   return Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
+}
+
+/**
+ * CPU seconds (user + system) used so far by the PostgreSQL backends of database `name`, by
+ * process id, read from /proc: the server must run on this host (as the benchmark assumes) and
+ * its processes be readable; an empty map otherwise. Counting backends too is what makes CPU per
+ * request comparable between servers on a busy machine, where throughput mostly measures the
+ * share of the cores each run got.
+ */
+export async function backendCpuSeconds(pool: pg.Pool, name: string): Promise<Map<number, number>> {
+  const { rows } = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]);
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      out.set(pid, processCpuSeconds(pid));
+    } catch {
+      // ended meanwhile, or not readable (another host or user): not counted
+    }
+  }
+  return out;
+}
+
+/** CPU seconds the backends used between two readings (a backend that started meanwhile counts from zero). */
+export function backendCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
 }

@@ -29,6 +29,14 @@ export type ServerProcess = {
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
+/** CPU seconds (user + system) that process `pid` used so far, from /proc (throws when it cannot be read). */
+export function processCpuSeconds(pid: number): number {
+  // Fields after the command name (which is in parentheses and may hold spaces).
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
+}
+
 function readStatusKiB(pid: number, field: string): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
@@ -73,12 +81,7 @@ export async function startServer(options: {
     pid,
     baseUrl,
     memory: () => ({ rssMB: (readStatusKiB(pid, "VmRSS") * 1024) / 1e6, peakMB: (readStatusKiB(pid, "VmHWM") * 1024) / 1e6 }),
-    cpuSeconds() {
-      // Fields after the command name (which is in parentheses and may hold spaces).
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
-    },
+    cpuSeconds: () => processCpuSeconds(pid),
     async stop() {
       if (exited) return;
       const done = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -13,10 +13,8 @@ import {
   FIND_BY_ID_SQL,
   LOCK_KEYS,
   TAKE_LOCK_SQL,
-  VERIFY_IN_ONE_STATEMENT_NAME,
-  VERIFY_IN_ONE_STATEMENT_SQL,
   VERIFY_ONE_PENDING_SQL,
-  verifyInOneStatementParams,
+  verifyInOneStatement,
   type CreationExtra,
   type CreationFactsQuery,
   type CreationFactsRow,
@@ -53,7 +51,7 @@ export type CreationResult<R> =
   /** The code is taken among the phone's pending challenges, or the idempotency key was used concurrently. */
   | { kind: "unique_violation" };
 
-/** What the one-statement verification did (challenge-sql.ts, VERIFY_IN_ONE_STATEMENT_SQL). */
+/** What the one-statement verification did (challenge-sql.ts, verifyInOneStatement). */
 export type OneStatementResult =
   | { kind: "verified"; challengeId: string }
   /** The cached owner of the number no longer holds: nothing was done. */
@@ -354,7 +352,7 @@ export function createChallengeRepository(
     },
 
     /**
-     * The common verification in one round trip (challenge-sql.ts, VERIFY_IN_ONE_STATEMENT_SQL), a
+     * The common verification in one round trip (challenge-sql.ts, verifyInOneStatement), a
      * prepared statement. Measured with `npm run bench` (2 cores, PostgreSQL on the same host): the
      * step-by-step transaction cost 8 round trips and most of the webhook's CPU in Prisma's
      * interactive-transaction and query machinery; see README "Performance".
@@ -362,7 +360,8 @@ export function createChallengeRepository(
     async verifyInOneStatement(v: OneStatementVerification): Promise<OneStatementResult> {
       let rows: OneStatementRow[];
       try {
-        rows = await statement<OneStatementRow>(VERIFY_IN_ONE_STATEMENT_NAME, VERIFY_IN_ONE_STATEMENT_SQL, verifyInOneStatementParams(v));
+        const { name, text, values } = verifyInOneStatement(v);
+        rows = await statement<OneStatementRow>(name, text, values);
       } catch (error) {
         if (isRawUniqueViolation(error)) return { kind: "duplicate" };
         throw error;

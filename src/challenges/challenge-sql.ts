@@ -175,11 +175,12 @@ SELECT i.*, n.e164 AS "virtualNumber" FROM inserted i JOIN virtual_numbers n ON 
  * two ever hold it (the partial unique index keeps codes unique among a phone's pending challenges
  * for one HASH_KEY; after a key rotation, a challenge hashed with the old key and one with the new
  * key could share a code). One SMS verifies at most one challenge (sms-code.ts), and this makes it
- * so by construction. Placeholders are given, so both statements below can use it.
+ * so by construction. Placeholders and the hash tests (`= ANY($2::text[])`, `IN ($18)`) are given,
+ * so both statements below can use it.
  */
-const oneMatchingPending = (p: { appId: string; phoneHashes: string; codeHashes: string; now: string }) => `
+const oneMatchingPending = (p: { appId: string; phoneHashIs: string; codeHashIs: string; now: string }) => `
   SELECT c.id FROM challenges c
-   WHERE c.app_id = ${p.appId} AND c.phone_hash = ANY(${p.phoneHashes}::text[]) AND c.code_hash = ANY(${p.codeHashes}::text[])
+   WHERE c.app_id = ${p.appId} AND c.phone_hash ${p.phoneHashIs} AND c.code_hash ${p.codeHashIs}
      AND c.status = 'pending' AND c.expires_at > ${p.now}::timestamptz AND c.channel = 'sms_mo'
    ORDER BY c.created_at DESC, c.id LIMIT 1`;
 
@@ -191,7 +192,7 @@ const oneMatchingPending = (p: { appId: string; phoneHashes: string; codeHashes:
  */
 export const VERIFY_ONE_PENDING_SQL = `
 UPDATE challenges SET status = 'verified', verified_at = $4::timestamptz, finished_at = $4::timestamptz
- WHERE id = (${oneMatchingPending({ appId: "$1", phoneHashes: "$2", codeHashes: "$3", now: "$4" })})
+ WHERE id = (${oneMatchingPending({ appId: "$1", phoneHashIs: "= ANY($2::text[])", codeHashIs: "= ANY($3::text[])", now: "$4" })})
    AND status = 'pending' AND expires_at > $4::timestamptz
 RETURNING id`;
 
@@ -220,16 +221,29 @@ RETURNING id`;
  * Lock order: see LOCK_KEYS.inboundMessage (`claim_lock`, evaluated before the UPDATE locks any
  * row). When nothing was verified the statement changed nothing, and the caller runs the
  * step-by-step path, which decides every other outcome.
+ *
+ * The phone's and the code's digests (one per HASH_KEY) are one parameter each, in `IN (…)` lists,
+ * so the text depends on how many there are (one statement name per count). Not `= ANY($n::text[])`:
+ * for an array parameter the planner assumes ten elements, so the generic plan of the prepared
+ * statement looked costlier than a plan made for the values at hand, and PostgreSQL planned the
+ * statement again at every execution (pg_prepared_statements: 0 generic plans, 100 custom plans
+ * out of 100). That planning cost the backend about 0.4 ms of CPU per webhook, as much as the rest
+ * of the statement (measured 3 December 2026, see docs/performance.md); with lists of known length
+ * the generic plan is chosen after the first five executions and the statement is planned no more.
  */
-export const VERIFY_IN_ONE_STATEMENT_SQL = `
+function verifyInOneStatementSql(phoneCount: number, codeCount: number): string {
+  const list = (first: number, count: number) => `IN (${Array.from({ length: count }, (_, i) => `$${first + i}`).join(", ")})`;
+  const phoneHashIs = list(18, phoneCount);
+  const codeHashIs = list(18 + phoneCount, codeCount);
+  return `
 WITH claim_lock AS (
-  SELECT pg_advisory_xact_lock(hashtextextended($19, 0))
+  SELECT pg_advisory_xact_lock(hashtextextended($17, 0))
 ), owner AS (
   SELECT 1 FROM virtual_numbers n JOIN apps a ON a.id = n.app_id
    WHERE n.e164 = $8 AND n.app_id = $4 AND n.provider = $2 AND a.code_length = $15::int AND a.code_alphabet = $16
 ), verified AS (
   UPDATE challenges SET status = 'verified', verified_at = $14::timestamptz, finished_at = $14::timestamptz
-   WHERE id = (${oneMatchingPending({ appId: "$4", phoneHashes: "$17", codeHashes: "$18", now: "$14" })})
+   WHERE id = (${oneMatchingPending({ appId: "$4", phoneHashIs, codeHashIs, now: "$14" })})
      AND status = 'pending' AND expires_at > $14::timestamptz
      AND EXISTS (SELECT 1 FROM owner)
      AND EXISTS (SELECT 1 FROM claim_lock)
@@ -243,12 +257,13 @@ WITH claim_lock AS (
    WHERE EXISTS (SELECT 1 FROM verified)
   RETURNING challenge_id
 ), cleared AS (
-  DELETE FROM phone_failures WHERE app_id = $4 AND phone_hash = ANY($17::text[]) AND EXISTS (SELECT 1 FROM claimed)
+  DELETE FROM phone_failures WHERE app_id = $4 AND phone_hash ${phoneHashIs} AND EXISTS (SELECT 1 FROM claimed)
 )
 SELECT EXISTS (SELECT 1 FROM owner) AS "owned", (SELECT challenge_id FROM claimed) AS "challengeId"`;
+}
 
-/** The prepared statement's name (node-postgres parses it once per connection). */
-export const VERIFY_IN_ONE_STATEMENT_NAME = "reverse_otp_verify_in_one_statement";
+/** The statement's text and name per number of phone and code digests (in practice one entry: one per HASH_KEY). */
+const oneStatementTexts = new Map<string, { name: string; text: string }>();
 
 export type OneStatementVerification = Omit<InboundRow, "appId" | "createdAt"> & {
   /** The inbound message row is stored with this app (the cached owner) and `now` as its creation time. */
@@ -257,13 +272,24 @@ export type OneStatementVerification = Omit<InboundRow, "appId" | "createdAt"> &
   /** The code policy the code was read with; checked against the app's current one. */
   codeLength: number;
   codeAlphabet: string;
+  /** At least one each (one per HASH_KEY). */
   phoneHashes: string[];
   codeHashes: string[];
 };
 
-/** The parameters of VERIFY_IN_ONE_STATEMENT_SQL, in order ($1…$19). */
-export function verifyInOneStatementParams(v: OneStatementVerification): unknown[] {
-  return [
+/**
+ * The one-statement verification of `v` as a named prepared statement: its name (node-postgres
+ * parses it once per connection), its text and its parameters.
+ */
+export function verifyInOneStatement(v: OneStatementVerification): { name: string; text: string; values: unknown[] } {
+  if (v.phoneHashes.length === 0 || v.codeHashes.length === 0) throw new Error("verifyInOneStatement needs a phone digest and a code digest");
+  const shape = `${v.phoneHashes.length}_${v.codeHashes.length}`;
+  let statement = oneStatementTexts.get(shape);
+  if (!statement) {
+    statement = { name: `reverse_otp_verify_in_one_statement_${shape}`, text: verifyInOneStatementSql(v.phoneHashes.length, v.codeHashes.length) };
+    oneStatementTexts.set(shape, statement);
+  }
+  const values = [
     v.id,
     v.provider,
     v.providerMessageId,
@@ -280,10 +306,11 @@ export function verifyInOneStatementParams(v: OneStatementVerification): unknown
     v.now.toISOString(),
     v.codeLength,
     v.codeAlphabet,
-    v.phoneHashes,
-    v.codeHashes,
     LOCK_KEYS.inboundMessage(v.provider, v.providerMessageId),
+    ...v.phoneHashes,
+    ...v.codeHashes,
   ];
+  return { ...statement, values };
 }
 
 /** The statement's one row: whether the cached owner still holds, and the verified challenge. */

@@ -1,4 +1,4 @@
-// The webhook's one-statement path (src/challenges/challenge-sql.ts, VERIFY_IN_ONE_STATEMENT_SQL,
+// The webhook's one-statement path (src/challenges/challenge-sql.ts, verifyInOneStatement,
 // taken by src/challenges/verification.ts): when the owner of the number
 // is already known, a message that verifies a challenge costs one SQL statement. These tests prove
 // that it is taken, that it stores exactly what the step-by-step transaction stores, that it never
@@ -12,9 +12,9 @@ import { createVerification } from "../../src/challenges/verification.js";
 import { createInboundRepository, type InboundRepository } from "../../src/inbound/inbound-repository.js";
 import { createInboundService } from "../../src/inbound/inbound-service.js";
 import { signStandardWebhook } from "../../src/providers/standard-webhooks.js";
-import { randomId } from "../../src/shared/crypto.js";
+import { createHasher, randomId, type Hasher } from "../../src/shared/crypto.js";
 import { onPostgres } from "../support/database.js";
-import { PHONES, TEST_GENERIC_SECRET, startHarness, type Harness } from "../support/harness.js";
+import { PHONES, TEST_GENERIC_SECRET, TEST_HASH_KEY, startHarness, type Harness } from "../support/harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -30,7 +30,8 @@ type CreatedChallenge = { id: string; code: string; pollToken: string; smsBody: 
  * An inbound service on the harness's database whose repository reports which path each message
  * took; `afterClaim` runs inside the step-by-step transaction right after its claim.
  */
-function spiedService(options: { afterClaim?: () => Promise<void> } = {}) {
+function spiedService(options: { afterClaim?: () => Promise<void>; hasher?: Hasher } = {}) {
+  const hasher = options.hasher ?? h.runtime.hasher;
   const { prisma, statement } = h.runtime.database;
   const realChallenges = createChallengeRepository(prisma, statement);
   const oneStatement: OneStatementResult["kind"][] = [];
@@ -68,8 +69,8 @@ function spiedService(options: { afterClaim?: () => Promise<void> } = {}) {
   const service = createInboundService({
     inbound,
     numbers: createAppDirectory(createAppRepository(prisma, { secretSealer: { seal: (text: string) => text } })),
-    verification: createVerification({ challenges, hasher: h.runtime.hasher }),
-    hasher: h.runtime.hasher,
+    verification: createVerification({ challenges, hasher }),
+    hasher,
     // Multi-part messages are not sent here.
     sealer: {
       seal: () => {
@@ -156,8 +157,13 @@ describe("the one-statement verification", () => {
     }
   });
 
-  test("leaves wrong codes to the step-by-step path, and clears the phone's count when the right code follows", async () => {
-    const s = spiedService();
+  test.each([
+    ["with one HASH_KEY", undefined],
+    // The instance runs with HASH_KEY=<new>,<old> and the challenge was stored under the old key:
+    // two digests of the phone and two of the code, so the statement's other text (one per count).
+    ["after a HASH_KEY rotation, for a challenge hashed with the old key", ["rotated-hash-key-0123456789abcdefghijklmnopqrstuvwxyz", TEST_HASH_KEY]],
+  ])("leaves wrong codes to the step-by-step path, and clears the phone's count when the right code follows (%s)", async (_case, hashKeys) => {
+    const s = spiedService(hashKeys ? { hasher: createHasher(hashKeys) } : {});
     const app = await h.createApp();
     const warm = await challengeFor(app, PHONES.fr);
     expect(await s.send({ from: PHONES.fr, to: app.number, text: warm.smsBody })).toBe("verified");
@@ -169,8 +175,9 @@ describe("the one-statement verification", () => {
     expect((await challengeRow(c.id)).attempts).toBe(1);
     expect(await h.db.query(`SELECT failures FROM phone_failures WHERE app_id = $1`, [app.appId])).toEqual([{ failures: 1 }]);
 
-    expect(await s.send({ from: PHONES.fr2, to: app.number, text: c.code })).toBe("verified");
+    expect(await s.send({ from: PHONES.fr2, to: app.number, text: c.smsBody, messageId: `right-${randomId("m")}` })).toBe("verified");
     expect(s.taken()).toEqual({ oneStatement: ["verified"], transactions: 0 });
+    expect((await challengeRow(c.id)).status).toBe("verified");
     expect(await h.db.query(`SELECT failures FROM phone_failures WHERE app_id = $1`, [app.appId])).toEqual([]);
   });
 
