@@ -67,6 +67,7 @@ export type AppDeps = {
 
 export function buildApp(deps: AppDeps): Express {
   const app = express();
+  const problems = problemHandler(deps.logger, deps.publicBaseUrl);
   app.disable("x-powered-by");
   app.set("trust proxy", deps.trustProxy);
   app.set("query parser", "simple");
@@ -122,7 +123,7 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use(
     "/v1/challenges",
-    challengeRoutes({ challenges: deps.challenges, apps: deps.apps, limits: deps.limits, shutdown: deps.shutdown, waiters: deps.waiters }),
+    challengeRoutes({ challenges: deps.challenges, apps: deps.apps, limits: deps.limits, shutdown: deps.shutdown, waiters: deps.waiters, answerError: problems }),
   );
   app.use("/v1/inbound", inboundRoutes({ inbound: deps.inbound, publicBaseUrl: deps.publicBaseUrl, clock: deps.clock }));
   if (deps.deliveryReports) {
@@ -136,6 +137,6 @@ export function buildApp(deps: AppDeps): Express {
   app.use((req, _res, next) => {
     next(new AppError("NOT_FOUND", `No route ${req.method} ${req.path.slice(0, 100)}`));
   });
-  app.use(problemHandler(deps.logger, deps.publicBaseUrl));
+  app.use(problems);
   return app;
 }

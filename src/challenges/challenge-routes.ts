@@ -1,5 +1,5 @@
 // HTTP routes of /v1/challenges. Thin: parse, call the service, shape the answer.
-import express, { Router, type Request, type RequestHandler } from "express";
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from "express";
 import type { LimitsService } from "../limits/limits-service.js";
 import { authenticate, pollTokenOf } from "../http/auth.js";
 import { parseWith, requireContentType } from "../http/validation.js";
@@ -29,6 +29,8 @@ export function challengeRoutes(deps: {
   shutdown: AbortSignal;
   /** Caps on waiting long-polls and streams per challenge and per client (realtime/waiter-slots.ts). */
   waiters: WaiterSlots;
+  /** The app's error handler (http/problem.ts), for long-polls, which answer their errors themselves. */
+  answerError: ErrorRequestHandler;
 }): Router {
   const router = Router();
   // Waiting long-polls and streams to end on shutdown. One listener on the signal for all of them:
@@ -60,16 +62,9 @@ export function challengeRoutes(deps: {
     res.status(201).json(challenge);
   });
 
-  router.get("/:id", ...optionalKey, async (req, res) => {
-    const id = parseWith(challengeId, req.params.id, "id");
-    const waitSeconds =
-      req.query.waitSeconds === undefined ? 0 : parseWith(waitSecondsParam, req.query.waitSeconds, "waitSeconds parameter", "waitSeconds");
-    if (waitSeconds === 0) {
-      res.json(await deps.challenges.get(id, accessOf(req)));
-      return;
-    }
-    // Long-poll: answer at the first change, after waitSeconds, on shutdown, or never if the client left.
-    const view = await new Promise<ChallengeView>((resolve, reject) => {
+  /** Long-poll: answers at the first change, after waitSeconds, on shutdown, or never if the client left. */
+  const waitForChange = (req: Request, res: Response, id: string, waitSeconds: number) =>
+    new Promise<ChallengeView>((resolve, reject) => {
       let first: ChallengeView | undefined;
       let latest: ChallengeView | undefined;
       let stop: (() => void) | undefined;
@@ -126,7 +121,25 @@ export function challengeRoutes(deps: {
           reject(error);
         });
     });
-    if (!res.writableEnded && !res.destroyed) res.json(view);
+
+  router.get("/:id", ...optionalKey, async (req, res) => {
+    const id = parseWith(challengeId, req.params.id, "id");
+    const waitSeconds =
+      req.query.waitSeconds === undefined ? 0 : parseWith(waitSecondsParam, req.query.waitSeconds, "waitSeconds parameter", "waitSeconds");
+    if (waitSeconds === 0) {
+      res.json(await deps.challenges.get(id, accessOf(req)));
+      return;
+    }
+    // Long-poll, not awaited: Express keeps each router level's state of a request (about 2.5 kB)
+    // while its handler's promise is pending and `req.next` refers to it, and thousands of
+    // long-polls wait at once; so the wait runs on its own and answers its errors itself.
+    req.next = undefined as unknown as Request["next"];
+    waitForChange(req, res, id, waitSeconds).then(
+      (view) => {
+        if (!res.writableEnded && !res.destroyed) res.json(view);
+      },
+      (error: unknown) => deps.answerError(error, req, res, () => undefined),
+    );
   });
 
   router.get("/:id/events", ...optionalKey, async (req, res) => {

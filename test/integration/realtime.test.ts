@@ -73,6 +73,15 @@ describe("long-polling", () => {
     }
     const foreign = await h.http().get(`/v1/challenges/${c.id}?waitSeconds=30`).set("X-Poll-Token", "pt_wrong");
     expect(foreign.status).toBe(404);
+    // A long-poll answers its own errors (it runs outside Express's handler chain while it waits):
+    // the same problem document as a plain read, in the language asked for, with the request's id.
+    const ask = (query: string) =>
+      h.http().get(`/v1/challenges/${c.id}${query}`).set({ "X-Poll-Token": "pt_wrong", "Accept-Language": "de", "X-Request-Id": "req-longpoll-404" });
+    const [plain, waited] = await Promise.all([ask(""), ask("?waitSeconds=30")]);
+    expect(waited.headers["content-type"]).toBe(plain.headers["content-type"]);
+    expect(waited.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(waited.headers["x-request-id"]).toBe("req-longpoll-404");
+    expect({ status: waited.status, body: waited.body }).toEqual({ status: plain.status, body: plain.body });
   });
 
   test("a waiting long-poll wakes when the SMS arrives (same instance) and holds no database connection", async () => {
