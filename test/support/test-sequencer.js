@@ -2,7 +2,8 @@
 // file at the end while the other idles; without timings (a clean clone: jest keys them by the
 // clone's path) it orders by file size, which puts files that start real processes or run
 // thousands of requests anywhere. Then the files below, the longest measured on the CI machine,
-// go first, in this order; the rest follow in jest's order.
+// go first, in this order; the rest follow in jest's order. The two race files (50 requests at once,
+// the most connections) are apart, so that one run's two workers do not run both at once.
 import Sequencer from "@jest/test-sequencer";
 
 const LONGEST_FIRST = [
@@ -17,9 +18,9 @@ const LONGEST_FIRST = [
   "test/integration/readme-walkthrough.test.ts",
   "test/integration/one-sms-one-challenge.test.ts",
   "test/integration/concurrency.test.ts",
-  "test/integration/webhook-fast-path.test.ts",
   "test/unit/challenges/sql-literal.test.ts",
   "test/db/migrate.test.ts",
+  "test/integration/webhook-fast-path.test.ts",
 ];
 
 export default class LongestFirst extends Sequencer {
