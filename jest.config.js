@@ -15,6 +15,8 @@ export default {
   moduleNameMapper: { "^(\\.{1,2}/.*)(?<!\\.json)\\.js$": "$1" },
   globalSetup: "<rootDir>/test/support/global-setup.js",
   globalTeardown: "<rootDir>/test/support/global-teardown.js",
+  // The longest files first when jest has no timings of its own (a clean clone).
+  testSequencer: "<rootDir>/test/support/test-sequencer.js",
   // Generous: tests assert outcomes, not timing, and must pass on a busy machine (hooks get it too:
   // a harness start-up creates and migrates a database, seconds when another job loads the cores).
   testTimeout: 180_000,

@@ -257,10 +257,14 @@ export function openPostgres(options: PostgresOptions): Database {
   };
 }
 
-/** Embedded PostgreSQL (PGlite, WebAssembly). `dataDir` undefined = in memory (tests). */
-export async function openPglite(dataDir: string | undefined): Promise<Database> {
+/**
+ * Embedded PostgreSQL (PGlite, WebAssembly). `dataDir` undefined = in memory (tests), started from
+ * `loadDataDir` when given (a data folder PGlite's dumpDataDir() wrote: tests start from a migrated
+ * one instead of running initdb and the migrations in every test file).
+ */
+export async function openPglite(dataDir: string | undefined, options: { loadDataDir?: Blob } = {}): Promise<Database> {
   const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import("@electric-sql/pglite"), import("pglite-prisma-adapter")]);
-  const db: PGlite = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const db: PGlite = dataDir ? await PGlite.create(dataDir) : await PGlite.create(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
   const runner = pgliteRunner(db);
   return {

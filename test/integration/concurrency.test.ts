@@ -1,7 +1,8 @@
 // Races against real PostgreSQL connections: duplicate deliveries, several SMS with one code,
 // concurrent wrong codes, concurrent idempotent creation, concurrent consume. Every request goes
 // through HTTP (each supertest request opens its own connection) into an app whose pg pool holds
-// up to 30 connections, so the database sees the transactions interleave for real.
+// up to 12 connections (RACE_POOL_SIZE), so the database sees up to 12 transactions interleave for
+// real while the others wait for a connection, as they would in production.
 //
 // Nothing here waits or sleeps, except as real clients and providers do: an answer 503 (a busy
 // machine shed load) is sent again (test/support/wait.ts, retrying503). The assertions are about
@@ -15,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { Response } from "supertest";
 import { randomId } from "../../src/shared/crypto.js";
 import { onPostgres } from "../support/database.js";
-import { PHONES, startHarness, type Harness } from "../support/harness.js";
+import { PHONES, RACE_POOL_SIZE, startHarness, type Harness } from "../support/harness.js";
 import { retrying503 } from "../support/wait.js";
 
 const describeOnPostgres = onPostgres ? describe : describe.skip;
@@ -44,7 +45,7 @@ function countBy<T>(items: T[], key: (item: T) => string): Record<string, number
 describeOnPostgres("races on real PostgreSQL connections", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ poolSize: 30 });
+    h = await startHarness({ poolSize: RACE_POOL_SIZE });
   });
   afterAll(async () => {
     await h?.close();

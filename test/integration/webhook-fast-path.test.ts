@@ -14,11 +14,11 @@ import { createInboundService } from "../../src/inbound/inbound-service.js";
 import { signStandardWebhook } from "../../src/providers/standard-webhooks.js";
 import { createHasher, randomId, type Hasher } from "../../src/shared/crypto.js";
 import { onPostgres } from "../support/database.js";
-import { PHONES, TEST_GENERIC_SECRET, TEST_HASH_KEY, startHarness, type Harness } from "../support/harness.js";
+import { PHONES, RACE_POOL_SIZE, TEST_GENERIC_SECRET, TEST_HASH_KEY, startHarness, type Harness } from "../support/harness.js";
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ poolSize: 30 });
+  h = await startHarness({ poolSize: RACE_POOL_SIZE });
 });
 afterAll(async () => {
   await h?.close();

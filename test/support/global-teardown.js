@@ -1,10 +1,16 @@
-// Drops databases a crashed test file of this run may have left behind.
+// Drops this run's template database and the databases a crashed test file of this run may have
+// left behind, and removes its PGlite template (see test/support/database.ts).
+import { rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import pg from "pg";
 
 export default async function globalTeardown() {
   const url = process.env.DATABASE_URL;
   const run = process.env.ROTP_TEST_RUN;
-  if (!url || !run) return;
+  if (!run) return;
+  rmSync(path.join(os.tmpdir(), `rotp-pglite-template-${run}.tar`), { force: true });
+  if (!url) return;
   const client = new pg.Client({ connectionString: url });
   try {
     await client.connect();

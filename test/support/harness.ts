@@ -10,7 +10,7 @@ import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { fixedClock, systemClock, type Clock } from "../../src/shared/clock.js";
 import { randomId } from "../../src/shared/crypto.js";
 import { openPostgres } from "../../src/db/database.js";
-import { onPostgres, openTestDatabase, type TestDatabase } from "./database.js";
+import { DEFAULT_POOL_SIZE, onPostgres, openTestDatabase, type TestDatabase } from "./database.js";
 import { startStatementCounter, type StatementCounter } from "./statement-counter.js";
 
 export const TEST_HASH_KEY = "test-hash-key-0123456789abcdefghijklmnopqrstuvwxyz";
@@ -23,6 +23,13 @@ export const PHONES = {
   de: "+4915123456789",
   gb: "+447400123456",
 } as const;
+
+/**
+ * The pool of the race tests (50 requests at once): enough connections for that many transactions
+ * to interleave on the server, few enough that two runs of the suite at once, each with two
+ * workers, stay well under the server's 100 connections (see "Connections" in docs/testing.md).
+ */
+export const RACE_POOL_SIZE = 12;
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
@@ -51,8 +58,8 @@ async function openCountedDatabase(poolSize: number): Promise<{ testDb: TestData
 }
 
 export async function startHarness(options: HarnessOptions = {}) {
-  const counted = options.countStatements && onPostgres && !options.testDatabase ? await openCountedDatabase(options.poolSize ?? 20) : undefined;
-  const testDb = options.testDatabase ?? counted?.testDb ?? (await openTestDatabase({ poolSize: options.poolSize ?? 20 }));
+  const counted = options.countStatements && onPostgres && !options.testDatabase ? await openCountedDatabase(options.poolSize ?? DEFAULT_POOL_SIZE) : undefined;
+  const testDb = options.testDatabase ?? counted?.testDb ?? (await openTestDatabase({ poolSize: options.poolSize ?? DEFAULT_POOL_SIZE }));
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
