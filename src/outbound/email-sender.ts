@@ -59,10 +59,7 @@ export function createEmailSender(settings: EmailSenderSettings): EmailSender {
     async send(email) {
       if (!configured) return { kind: "refused", reason: `not configured: ${!settings.smtpUrl ? "SMTP_URL" : "EMAIL_FROM"}` };
       try {
-        transport ??= openTransport().catch((error: unknown) => {
-          transport = undefined; // try again with the next e-mail
-          throw error;
-        });
+        transport ??= openTransport();
         const info = await (await transport).sendMail({
           to: email.to,
           subject: email.subject,
