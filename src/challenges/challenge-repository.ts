@@ -7,6 +7,9 @@ import { Prisma, type Purpose } from "../generated/prisma/client.js";
 import type { ShortTransaction, StatementRunner, Transaction } from "../db/database.js";
 import type { FailureState } from "./attempts.js";
 import {
+  CREATE_PLAIN_NAME,
+  CREATE_PLAIN_SQL,
+  createPlainValues,
   creationFactsScript,
   creationInsertScript,
   FIND_BY_ID_NAME,
@@ -18,12 +21,13 @@ import {
   type CreationExtra,
   type CreationFactsQuery,
   type CreationFactsRow,
+  type CreatePlainRow,
   type NewChallengeRow,
   type OneStatementRow,
   type OneStatementVerification,
 } from "./challenge-sql.js";
 import type { Channel, ChallengeRecord, ChallengeStatus } from "./challenge-view.js";
-import type { CreationFacts } from "./creation-decision.js";
+import { MAX_PENDING_PER_PHONE, type CreationFacts } from "./creation-decision.js";
 
 export type NewChallenge = Omit<NewChallengeRow, "attempts">;
 
@@ -141,7 +145,8 @@ function isRawUniqueViolation(error: unknown): boolean {
 
 const takeLock = (tx: Transaction, key: string) => tx.$executeRawUnsafe(TAKE_LOCK_SQL, key);
 
-function toFacts(row: CreationFactsRow | undefined): CreationFacts {
+/** The facts a creation read (creationFactsScript's or CREATE_PLAIN_SQL's row), as the decision takes them. */
+export function toFacts(row: CreationFactsRow | undefined): CreationFacts {
   return {
     failure:
       row && row.failures !== null && row.failureUpdatedAt !== null
@@ -150,6 +155,31 @@ function toFacts(row: CreationFactsRow | undefined): CreationFacts {
     pendingIds: row?.pendingIds ?? [],
     createdInWindow: Number(row?.createdInWindow ?? 0),
     oldestInWindow: toDateOrNull(row?.oldestInWindow) ?? undefined,
+  };
+}
+
+/** The challenge CREATE_PLAIN_SQL inserted from `row`: pending, created at `now`, with 0 attempts. */
+function toPlainStored(row: NewChallenge, now: Date, virtualNumber: string): StoredChallenge {
+  return {
+    id: row.id,
+    appId: row.appId,
+    status: "pending",
+    purpose: row.purpose,
+    phoneMasked: row.phoneMasked,
+    createdAt: now,
+    expiresAt: row.expiresAt,
+    verifiedAt: null,
+    consumedAt: null,
+    maxAttempts: row.maxAttempts,
+    attempts: 0,
+    pollTokenHash: row.pollTokenHash,
+    channel: row.channel,
+    delivery: null,
+    codeHash: row.codeHash,
+    locale: row.locale,
+    context: row.context,
+    requestFingerprint: row.requestFingerprint,
+    virtualNumber,
   };
 }
 
@@ -293,17 +323,38 @@ export function createChallengeRepository(
 ) {
   return {
     /**
-     * A creation in one short transaction of two round trips (challenge-sql.ts): the phone's lock,
-     * the expiry of its stale challenges and the facts; then `choose` decides on the facts (pure,
-     * no database), and the chosen insert (with the replaced challenges cancelled and any extras)
+     * A creation. `plain` (a reverse challenge that commits alone, with what its row would hold if
+     * the decision is plain: creation-decision.ts, isPlainCreation): first ONE statement
+     * (challenge-sql.ts, CREATE_PLAIN_SQL) takes the phone's lock, reads the facts and inserts the
+     * challenge when they are plain; when they are not, `choose` decides on the facts it read: a
+     * refusal is answered on them (they were read under the lock), anything else goes on below.
+     *
+     * Otherwise, one short transaction of two round trips (challenge-sql.ts): the phone's lock, the
+     * expiry of its stale challenges and the facts; then `choose` decides on the facts (pure, no
+     * database), and the chosen insert (with the replaced challenges cancelled and any extras)
      * commits, or the transaction is rolled back on a refusal. The phone's lock is held from before
      * the facts are read until the insert commits, so concurrent creations (and wrong codes, which
      * take the same lock) are decided one after the other.
      */
-    async create<R>(q: CreationFactsQuery, choose: (facts: CreationFacts) => CreationChoice<R>): Promise<CreationResult<R>> {
+    async create<R>(
+      q: CreationFactsQuery,
+      choose: (facts: CreationFacts) => CreationChoice<R>,
+      plain?: { row: NewChallenge; phonePerHour: number },
+    ): Promise<CreationResult<R>> {
       if (!shortTransaction) throw new Error("createChallengeRepository: creation needs the database's shortTransaction");
       let choice: CreationChoice<R> | undefined;
       try {
+        if (plain) {
+          const values = createPlainValues({ ...q, limit: plain.phonePerHour, maxPendingBefore: MAX_PENDING_PER_PHONE - 1 }, plain.row);
+          const [row] = await statement<CreatePlainRow>(CREATE_PLAIN_NAME, CREATE_PLAIN_SQL, values);
+          if (!row) throw new Error("creation: the creation function returned no row");
+          if (row.inserted) {
+            if (row.virtualNumber === null) throw new Error("creation: the challenge's number was not found");
+            return { kind: "created", challenge: toPlainStored(plain.row, q.now, row.virtualNumber) };
+          }
+          const early = choose(toFacts(row));
+          if ("refuse" in early) return { kind: "refused", refusal: early.refuse };
+        }
         const { last } = await shortTransaction(creationFactsScript(q), (rows) => {
           choice = choose(toFacts(rows[0] as CreationFactsRow | undefined));
           return "insert" in choice ? creationInsertScript(choice.insert, choice.replaces, q.now, choice.extras) : undefined;

@@ -6,12 +6,12 @@ import type { Principal } from "../apps/app-service.js";
 import type { Clock } from "../shared/clock.js";
 import { randomId, safeEqual, type Hasher, type Sealer } from "../shared/crypto.js";
 import { AppError } from "../shared/errors.js";
-import type { ChallengePurgeCutoffs, ChallengePurgeTable, ChallengeRepository, ReadChallenge, StoredChallenge } from "./challenge-repository.js";
+import type { ChallengePurgeCutoffs, ChallengePurgeTable, ChallengeRepository, CreationChoice, ReadChallenge, StoredChallenge } from "./challenge-repository.js";
 import type { CreatedChallenge } from "./challenge-schemas.js";
 import { FINAL_STATUSES, toChallengeView, type ChallengeView } from "./challenge-view.js";
 import type { StatusBus } from "../realtime/status-bus.js";
 import type { CodePolicy } from "./code-policy.js";
-import { decideCreation, phoneWindowStart, type CreationRefusal } from "./creation-decision.js";
+import { decideCreation, phoneWindowStart, type CreationFacts, type CreationRefusal } from "./creation-decision.js";
 import { deriveCode, derivePollToken } from "./derived-secrets.js";
 import { parsePhone } from "./phone.js";
 import { chooseChannel, mayFallBackToSms, type ChosenChannel } from "./channels.js";
@@ -372,13 +372,16 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
         : undefined;
       const delivery = message?.enqueued.delivery;
       // Under the phone's lock: the limits are decided on what the transaction reads, then the
-      // challenge is inserted (replacing the client's oldest pending ones) — or nothing is, when refused.
-      const result = await challenges.create<CreationRefusal>(factsQuery, (facts) => {
+      // challenge is inserted (replacing the client's oldest pending ones) — or nothing is, when
+      // refused. A challenge that commits alone (no message to send with it) is first tried in one
+      // statement, which inserts it when the decision is plain (isPlainCreation).
+      const decide = (facts: CreationFacts): CreationChoice<CreationRefusal> => {
         const decision = decideCreation(facts, rules, now);
         return decision.kind === "refused"
           ? { refuse: decision }
           : { insert: { ...data, attempts: decision.attempts }, replaces: decision.replaces, extras: message ? [message.extra] : [] };
-      });
+      };
+      const result = await challenges.create(factsQuery, decide, message ? undefined : { row: data, phonePerHour: rules.phonePerHour });
       if (result.kind === "refused") throw refusal(result.refusal);
       if (result.kind === "created") {
         deps.onCreated?.(input.purpose);

@@ -69,3 +69,16 @@ export function decideCreation(facts: CreationFacts, rules: CreationRules, now: 
     replaces: facts.pendingIds.slice(0, surplus),
   };
 }
+
+/**
+ * Whether the decision on these facts is plain: "create, with no attempts carried and nothing
+ * replaced", whatever the lock-out period — the phone has no wrong-code row at this app, the client
+ * is under its limit for the phone, and it has at most MAX_PENDING_PER_PHONE − 1 pending challenges
+ * of it. Most creations are plain (a first code, or a second one while the first is pending), and a
+ * plain creation needs nothing decided between reading the facts and inserting: the database
+ * function `reverse_otp_create_challenge` (challenge-sql.ts, CREATE_PLAIN_SQL) tests exactly this
+ * and inserts in the same statement. When it holds, decideCreation agrees (test/unit/creation-decision.test.ts).
+ */
+export function isPlainCreation(facts: CreationFacts, rules: Pick<CreationRules, "phonePerHour">): boolean {
+  return facts.failure === undefined && facts.createdInWindow < rules.phonePerHour && facts.pendingIds.length <= MAX_PENDING_PER_PHONE - 1;
+}

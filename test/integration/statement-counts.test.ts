@@ -9,24 +9,29 @@
 // second per active key, or per 1/64 of what is left of its window), not per request: the runtime
 // here writes them only when asked, before each measure, so the counts are those of the request.
 //
-// A creation (issue 12: at most 3 round trips for its own work) was 14 statements. Its own part is
-// one short transaction of 2 round trips (src/challenges/challenge-sql.ts, each a simple query
-// carrying several statements, which the wire shows as one message each): "BEGIN; phone lock;
-// expire the phone's stale challenges; read the facts" and "replace + INSERT … RETURNING (with the
-// number's E.164); COMMIT". The other statements are not creation's own (key look-up, the app's key
-// limits, the app and its numbers); the per-instance key and app-settings cache removes them in the
-// steady state. With an Idempotency-Key, one look-up of the key comes first (3).
+// A creation (issue 12: at most 3 round trips for its own work) was 14 statements. A plain reverse
+// creation (src/challenges/creation-decision.ts, isPlainCreation: most of them) is now ONE prepared
+// statement that calls the database function reverse_otp_create_challenge (lock, expiry of stale
+// challenges, facts, insert). Any other creation that is not refused on the facts that statement
+// read goes on with the short transaction of 2 round trips (src/challenges/challenge-sql.ts, each a
+// simple query carrying several statements, which the wire shows as one message each): "BEGIN;
+// phone lock; expire the phone's stale challenges; read the facts" and "replace + INSERT …
+// RETURNING; COMMIT": 3 in all. The other statements are not creation's own (key look-up, the app's
+// key limits, the app and its numbers); the per-instance key and app-settings cache removes them in
+// the steady state. With an Idempotency-Key, one look-up of the key comes first.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { onPostgres } from "../support/database.js";
 import { PHONES, startHarness, type Harness } from "../support/harness.js";
 import type { StatementCounter } from "../support/statement-counter.js";
-import { CREATION_MARKER } from "../../src/challenges/challenge-sql.js";
+import { CREATE_PLAIN_NAME, CREATION_MARKER } from "../../src/challenges/challenge-sql.js";
 
 const CEILINGS = {
   createWithSecretKey: 8,
   createWithPublishableKey: 8,
-  /** The statements of creation's own short transaction (marked CREATION_MARKER), BEGIN and COMMIT included in them. */
-  creationOwnRoundTrips: 2,
+  /** A plain creation's own round trips: the one statement (CREATE_PLAIN_NAME). */
+  creationOwnRoundTrips: 1,
+  /** A creation that replaces a pending challenge: the one statement, then the short transaction's two scripts (marked CREATION_MARKER). */
+  creationOwnRoundTripsReplacing: 3,
   webhookVerifiedOneStatement: 1,
   webhookVerifiedStepByStep: 9,
   webhookWrongCode: 15,
@@ -91,12 +96,22 @@ if (!onPostgres) {
     const byPublishable = await statementsOf(() => h.createChallenge(app.pk, { phone: nextPhone(), purpose: "transaction", context: payment }));
     expect(byPublishable.value.status).toBe(201);
     record("createWithPublishableKey", byPublishable.statements);
-    // Creation's own work: exactly two messages on the wire, both the creation's scripts.
-    const own = counter.texts().filter((t) => t.includes(CREATION_MARKER));
-    expect(own).toHaveLength(2);
-    expect(own[0]).toMatch(/^BEGIN;[\s\S]*pg_advisory_xact_lock[\s\S]*UPDATE challenges[\s\S]*SELECT f\.failures/);
-    expect(own[1]).toMatch(/INSERT INTO challenges[\s\S]*;\nCOMMIT$/);
-    record("creationOwnRoundTrips", own.length);
+    // A plain creation's own work: one prepared statement, no script.
+    expect(counter.texts().filter((t) => t.includes(CREATION_MARKER))).toEqual([]);
+    expect(counter.executions().filter((name) => name === CREATE_PLAIN_NAME)).toHaveLength(1);
+    record("creationOwnRoundTrips", counter.executions().filter((name) => name === CREATE_PLAIN_NAME).length);
+
+    // Not plain: the client's fourth pending challenge of a phone replaces its oldest. The one
+    // statement reads the facts and inserts nothing; the short transaction's two scripts follow.
+    const busyPhone = nextPhone();
+    for (let i = 0; i < 3; i++) expect((await h.createChallenge(app.sk, { phone: busyPhone, purpose: "login" })).status).toBe(201);
+    counter.reset();
+    expect((await h.createChallenge(app.sk, { phone: busyPhone, purpose: "login" })).status).toBe(201);
+    const scripts = counter.texts().filter((t) => t.includes(CREATION_MARKER));
+    expect(scripts).toHaveLength(2);
+    expect(scripts[0]).toMatch(/^BEGIN;[\s\S]*pg_advisory_xact_lock[\s\S]*UPDATE challenges[\s\S]*SELECT f\.failures/);
+    expect(scripts[1]).toMatch(/INSERT INTO challenges[\s\S]*;\nCOMMIT$/);
+    record("creationOwnRoundTripsReplacing", counter.executions().filter((name) => name === CREATE_PLAIN_NAME).length + scripts.length);
 
     const pollRead = await statementsOf(() => h.http().get(`/v1/challenges/${created.id}`).set("X-Poll-Token", created.pollToken));
     expect(pollRead.value.status).toBe(200);

@@ -13,6 +13,8 @@ export type StatementCounter = {
   count(): number;
   /** The statements' texts since the last reset (simple queries, and the text of each Parse). */
   texts(): string[];
+  /** The names of the prepared statements bound (run) since the last reset, one per Bind, in order ("" for an unnamed one). */
+  executions(): string[];
   reset(): void;
   close(): Promise<void>;
 };
@@ -26,6 +28,7 @@ export async function startStatementCounter(targetUrl: string): Promise<Statemen
   const targetHost = target.hostname;
   let statements = 0;
   let texts: string[] = [];
+  let executions: string[] = [];
   const sockets = new Set<net.Socket>();
 
   const server = net.createServer((client) => {
@@ -66,6 +69,10 @@ export async function startStatementCounter(targetUrl: string): Promise<Statemen
           texts.push(body.toString("utf8").replace(/\0$/, ""));
         } else if (type === "E") {
           statements++;
+        } else if (type === "B") {
+          // Bind: portal name, NUL, statement name, NUL, …
+          const portalEnd = body.indexOf(0);
+          executions.push(body.subarray(portalEnd + 1, body.indexOf(0, portalEnd + 1)).toString("utf8"));
         } else if (type === "P") {
           // Parse: statement name, NUL, query text, NUL, parameter types.
           const nameEnd = body.indexOf(0);
@@ -86,9 +93,11 @@ export async function startStatementCounter(targetUrl: string): Promise<Statemen
     url: url.toString(),
     count: () => statements,
     texts: () => [...texts],
+    executions: () => [...executions],
     reset() {
       statements = 0;
       texts = [];
+      executions = [];
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -2,7 +2,8 @@
 // a decision out. The integration tests (rate-limits, creation-limits, attempts-and-expiry) cover the
 // same rules through HTTP on a database.
 import { describe, expect, it } from "@jest/globals";
-import { decideCreation, MAX_PENDING_PER_PHONE, PHONE_WINDOW_MS, type CreationFacts, type CreationDecision } from "../../../src/challenges/creation-decision.js";
+import fc from "fast-check";
+import { decideCreation, isPlainCreation, MAX_PENDING_PER_PHONE, PHONE_WINDOW_MS, type CreationFacts, type CreationDecision } from "../../../src/challenges/creation-decision.js";
 
 const NOW = new Date("2026-11-22T10:00:00.000Z");
 const at = (secondsFromNow: number) => new Date(NOW.getTime() + secondsFromNow * 1000);
@@ -43,5 +44,43 @@ describe("decideCreation", () => {
     const facts = { ...NOTHING, createdInWindow: 2, oldestInWindow: at(-PHONE_WINDOW_MS / 1000 + 5) };
     expect(decideCreation(facts, { ...RULES, phonePerHour: 2 }, NOW)).toEqual({ kind: "refused", code: "RATE_LIMITED", retryAfterSeconds: 5 });
     expect(decideCreation(facts, { ...RULES, phonePerHour: 3 }, NOW)).toEqual(CREATE);
+  });
+});
+
+// The one-statement creation (the database function reverse_otp_create_challenge) inserts a challenge
+// with 0 attempts and replaces nothing exactly when isPlainCreation holds: that must be what
+// decideCreation would have decided. test/integration/creation-one-statement.test.ts checks that the
+// function's test is this one.
+describe("isPlainCreation", () => {
+  const date = fc.integer({ min: -7200, max: 7200 }).map(at);
+  const facts: fc.Arbitrary<CreationFacts> = fc.record({
+    failure: fc.option(
+      fc.record({ failures: fc.integer({ min: 0, max: 10 }), lockedUntil: fc.option(date, { nil: null }), updatedAt: date }),
+      { nil: undefined },
+    ),
+    pendingIds: fc.array(fc.string({ minLength: 1, maxLength: 4 }), { maxLength: 6 }),
+    createdInWindow: fc.integer({ min: 0, max: 20 }),
+    oldestInWindow: fc.option(date, { nil: undefined }),
+  });
+  const rules = fc.record({ phonePerHour: fc.integer({ min: 1, max: 15 }), lockoutSeconds: fc.integer({ min: 1, max: 7200 }) });
+
+  it("when it holds, decideCreation creates with no attempts carried and nothing replaced", () => {
+    fc.assert(
+      fc.property(facts, rules, (f, r) => {
+        if (isPlainCreation(f, r)) expect(decideCreation(f, r, NOW)).toEqual(CREATE);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it.each<[string, Partial<CreationFacts>, boolean]>([
+    ["a phone never seen", {}, true],
+    ["two pending: the new one joins them", { pendingIds: ["a", "b"] }, true],
+    ["three pending: one is replaced", { pendingIds: ["a", "b", "c"] }, false],
+    ["one below the hourly limit", { createdInWindow: 9 }, true],
+    ["the hourly limit reached", { createdInWindow: 10 }, false],
+    ["wrong codes that no longer count: not plain (the two-round-trip path decides)", { failure: { failures: 4, lockedUntil: null, updatedAt: at(-900) } }, false],
+  ])("%s: %s", (_name, f, plain) => {
+    expect(isPlainCreation({ ...NOTHING, ...f }, RULES)).toBe(plain);
   });
 });
