@@ -66,6 +66,21 @@ export const RAW_SQL_ALLOW_LIST: readonly AllowListEntry[] = [
   {
     kind: "function",
     table: null,
+    name: `reverse_otp_create_challenge(${[
+      "p_lock_key text", "p_app_id text", "p_phone_hashes text[]", "p_client_hashes text[]", "p_now timestamp with time zone",
+      "p_window_start timestamp with time zone", "p_limit integer", "p_max_pending_before integer", "p_id text",
+      "p_virtual_number_id text", "p_phone_hash text", "p_phone_masked text", "p_phone_country text", "p_code_hash text",
+      "p_poll_token_hash text", 'p_purpose "Purpose"', "p_context jsonb", "p_locale text", "p_max_attempts integer",
+      "p_idempotency_key text", "p_request_fingerprint text", "p_client_hash text", "p_expires_at timestamp with time zone",
+      'p_channel "ChallengeChannel"', "p_phone_sealed text", "OUT out_failures integer", "OUT out_locked_until timestamp with time zone",
+      "OUT out_failure_updated_at timestamp with time zone", "OUT out_pending_ids text[]", "OUT out_created_in_window integer",
+      "OUT out_oldest_in_window timestamp with time zone", "OUT out_inserted boolean", "OUT out_virtual_number text",
+    ].join(", ")})`,
+    reason: "a plain reverse creation in one statement: the phone's lock, then the facts and the INSERT, each with a snapshot taken after the lock (src/challenges/challenge-sql.ts, CREATE_PLAIN_SQL)",
+  },
+  {
+    kind: "function",
+    table: null,
     name: "reverse_otp_notify_app()",
     reason: "trigger function: NOTIFY of app, key and number changes, which drop the instances' caches",
   },

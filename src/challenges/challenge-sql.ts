@@ -173,7 +173,7 @@ SELECT i.*, n.e164 AS "virtualNumber" FROM inserted i JOIN virtual_numbers n ON 
 /**
  * A reverse challenge's creation in ONE statement, one round trip: a named prepared statement that
  * calls the database function `reverse_otp_create_challenge` (migration
- * 20261204160000_creation_in_one_statement). The function takes the phone's lock (LOCK_KEYS.phone,
+ * 20261204150000_creation_in_one_statement). The function takes the phone's lock (LOCK_KEYS.phone,
  * as the two-round-trip path does, so both kinds of creation and the counting of wrong codes
  * serialise on it), expires the phone's stale challenges, reads the facts, and inserts the
  * challenge only when the decision on them is plain (creation-decision.ts, isPlainCreation: no

@@ -1,5 +1,5 @@
 // A plain creation in one statement (src/challenges/challenge-sql.ts, CREATE_PLAIN_SQL, calling the
-// database function reverse_otp_create_challenge of the migration 20261204160000): it inserts the
+// database function reverse_otp_create_challenge of the migration 20261204150000): it inserts the
 // challenge exactly when isPlainCreation (src/challenges/creation-decision.ts) holds for the facts
 // it read, and otherwise changes nothing but the expiry of stale challenges. The states are built
 // with plain SQL on a real database (PostgreSQL, or PGlite when DATABASE_URL is not set); the
