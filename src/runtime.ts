@@ -133,7 +133,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     defaults: config.defaults,
     allowPrivateCallbacks: config.callbacksAllowPrivateNetworks,
   });
-  const bus = createStatusBus();
+  // Listens on STATUS_CHANNEL only while someone waits (src/realtime/status-bus.ts).
+  const bus = createStatusBus({ listen: (onChange, onLost) => database.listen(STATUS_CHANNEL, onChange, onLost) });
   const waiters = createWaiterSlots({
     perChallenge: config.waiters.perChallenge,
     perClient: config.waiters.perClient,
@@ -143,7 +144,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
     },
   });
   const shutdown = new AbortController();
-  const unlisten = await database.listen(STATUS_CHANNEL, (id) => bus.publish(id), () => bus.wakeAll());
   // Counted locally and written in batches (rate-limit-repository.ts); close() writes the rest.
   const rateLimits = createRateLimits(createRateLimitStore(database.statement), hasher, (kind) => {
     metrics.rateLimited.inc({ limit: kind });
@@ -332,7 +332,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions) {
       await outbound.close().catch(() => undefined);
       await maintenance.stop().catch(() => undefined);
       await rateLimits.close().catch(() => undefined);
-      await unlisten().catch(() => undefined);
+      await bus.close().catch(() => undefined);
       await unlistenApps().catch(() => undefined);
       await database.close();
       opened.release();

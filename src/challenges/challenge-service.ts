@@ -48,7 +48,7 @@ export type ChallengeServiceDeps = {
   /** Challenges per phone and app per hour, unless the app overrides it. */
   phonePerHour: number;
   /** Tells of changes to challenges made on any instance (LISTEN/NOTIFY fan-out). */
-  bus: Pick<StatusBus, "subscribe">;
+  bus: Pick<StatusBus, "subscribe" | "ready">;
   apps: Pick<AppDirectory, "findApp">;
   hasher: Hasher;
   /** The key that derives codes and poll tokens of idempotent requests (the primary HASH_KEY). */
@@ -422,6 +422,7 @@ export function createChallengeService(deps: ChallengeServiceDeps) {
       const watcher = new Watcher(id, onView);
       let challenge: ReadChallenge;
       try {
+        await deps.bus.ready(); // the instance listens while someone waits: from now on, changes reach the watcher
         challenge = await loadAuthorized(id, access, true);
       } catch (error) {
         watcher.stop();

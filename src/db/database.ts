@@ -176,6 +176,7 @@ export function openPostgres(options: PostgresOptions): Database {
         if (client === c) client = undefined;
         if (!stopped && !closed) {
           setTimeout(() => {
+            if (stopped || closed) return;
             connect()
               .then(() => onReconnect?.())
               .catch(() => undefined);
@@ -196,7 +197,12 @@ export function openPostgres(options: PostgresOptions): Database {
       client = c;
       listenerClients.add(c);
     };
-    await connect();
+    try {
+      await connect();
+    } catch (error) {
+      stopped = true; // no handle to stop it is returned: no retry may go on behind the caller's back
+      throw error;
+    }
     return async () => {
       stopped = true;
       if (client) {
