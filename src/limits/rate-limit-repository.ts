@@ -55,7 +55,7 @@ export type RateLimits = {
   countFailure(kind: LimitKind, subject: string, limit: number): Promise<void>;
   /** Throws AppError RATE_LIMITED (429, Retry-After) once `limit` points of the window are spent. */
   refuseIfSpent(kind: LimitKind, subject: string, limit: number): Promise<void>;
-  /** Writes the counts admitted locally and not yet written (also done every second). */
+  /** Writes the counts admitted locally and not yet written (also done every second), after any write in flight. */
   flush(): Promise<void>;
   /** Stops the periodic writes after a last flush. */
   close(): Promise<void>;
@@ -191,7 +191,10 @@ export function createRateLimits(
       const count = await store.read(keyOf(kind, subject), at);
       if (count && count.points >= limit) throw refusal(kind, count.expireMs - at);
     },
-    flush,
+    async flush() {
+      await flushing; // a periodic write in flight lands before this returns
+      await flush();
+    },
     async close() {
       clearInterval(timer);
       await flushing;
