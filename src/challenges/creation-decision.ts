@@ -77,7 +77,7 @@ export function decideCreation(facts: CreationFacts, rules: CreationRules, now: 
  * of it. Most creations are plain (a first code, or a second one while the first is pending), and a
  * plain creation needs nothing decided between reading the facts and inserting: the database
  * function `reverse_otp_create_challenge` (challenge-sql.ts, CREATE_PLAIN_SQL) tests exactly this
- * and inserts in the same statement. When it holds, decideCreation agrees (test/unit/creation-decision.test.ts).
+ * and inserts in the same statement. When it holds, decideCreation agrees (test/unit/challenges/creation-decision.test.ts).
  */
 export function isPlainCreation(facts: CreationFacts, rules: Pick<CreationRules, "phonePerHour">): boolean {
   return facts.failure === undefined && facts.createdInWindow < rules.phonePerHour && facts.pendingIds.length <= MAX_PENDING_PER_PHONE - 1;
